@@ -1,0 +1,150 @@
+//! Credentials, held so that they never print.
+
+use std::fmt;
+
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// How requests authenticate. `Debug` shows the scheme and the user name, never a secret.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials.
+    #[default]
+    Anonymous,
+    /// HTTP basic: a user name and a secret (an API token, an app password or a password).
+    Basic {
+        /// The user name (or an account e-mail, for Bitbucket API tokens).
+        user: String,
+        /// The token or password.
+        secret: SecretString,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(SecretString),
+    /// A named header carrying the secret, such as CircleCI's `Circle-Token`.
+    Header {
+        /// The header's name.
+        name: HeaderName,
+        /// The header's value.
+        value: SecretString,
+    },
+}
+
+impl Auth {
+    /// Basic authentication with `user` and `secret`.
+    pub fn basic(user: impl Into<String>, secret: impl Into<String>) -> Auth {
+        Auth::Basic { user: user.into(), secret: SecretString::from(secret.into()) }
+    }
+
+    /// Bearer authentication.
+    pub fn bearer(token: impl Into<String>) -> Auth {
+        Auth::Bearer(SecretString::from(token.into()))
+    }
+
+    /// A secret sent in the header `name`; fails if `name` is not a valid header name.
+    pub fn header(name: &str, value: impl Into<String>) -> Result<Auth> {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::new(ErrorKind::InvalidInput, format!("`{name}` is not a valid HTTP header name"))
+        })?;
+        Ok(Auth::Header { name, value: SecretString::from(value.into()) })
+    }
+
+    /// Whether any credentials are configured.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Auth::Anonymous)
+    }
+
+    /// The header to send, marked sensitive so that HTTP tooling does not log it.
+    pub(crate) fn header_value(&self) -> Result<Option<(HeaderName, HeaderValue)>> {
+        let (name, value) = match self {
+            Auth::Anonymous => return Ok(None),
+            Auth::Basic { user, secret } => {
+                let raw = format!("{user}:{}", secret.expose_secret());
+                (AUTHORIZATION, format!("Basic {}", base64(raw.as_bytes())))
+            }
+            Auth::Bearer(token) => (AUTHORIZATION, format!("Bearer {}", token.expose_secret())),
+            Auth::Header { name, value } => (name.clone(), value.expose_secret().to_owned()),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "the credentials contain characters that cannot be sent in an HTTP header",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(Some((name, value)))
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Anonymous => f.write_str("Anonymous"),
+            Auth::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, secret: [redacted] }}"),
+            Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Auth::Header { name, .. } => write!(f, "Header {{ name: {name:?}, value: [redacted] }}"),
+        }
+    }
+}
+
+/// Standard base64 with padding; small enough not to need a crate.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let all = [
+            Auth::basic("alice", "tok-123"),
+            Auth::bearer("tok-123"),
+            Auth::header("Circle-Token", "tok-123").unwrap(),
+        ];
+        for auth in all {
+            let shown = format!("{auth:?}");
+            assert!(!shown.contains("tok-123"), "{shown}");
+            assert!(shown.contains("redacted"));
+        }
+    }
+
+    #[test]
+    fn basic_header_is_encoded_and_sensitive() {
+        let (name, value) = Auth::basic("alice", "tok").header_value().unwrap().unwrap();
+        assert_eq!(name, AUTHORIZATION);
+        assert_eq!(value.to_str().unwrap(), "Basic YWxpY2U6dG9r");
+        assert!(value.is_sensitive());
+    }
+}

@@ -1,0 +1,37 @@
+//! Shared HTTP plumbing for the CI data SDK's client crates (`jenkins-client`, `bitbucket-client`,
+//! `circleci-client`): one transport with auth that never leaks, retries with backoff that honour
+//! `Retry-After`, an optional client-side rate limit, one typed [`Error`], an origin guard for every
+//! URL a server hands back, a generic [`paginate`]r, and request counters.
+//!
+//! ```no_run
+//! # async fn demo() -> client_core::Result<()> {
+//! use client_core::{Auth, HttpClient};
+//! let client = HttpClient::builder("https://ci.example.com/jenkins/")
+//!     .auth(Auth::basic("alice", std::env::var("TOKEN").unwrap_or_default()))
+//!     .build()?;
+//! let url = client.base().join("api/json")?;
+//! let root: serde_json::Value = client.get_json(url).await?;
+//! println!("{root} after {} requests", client.stats().snapshot().requests);
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod error;
+mod origin;
+mod paginate;
+mod retry;
+mod stats;
+mod transport;
+
+pub use auth::Auth;
+pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url};
+pub use origin::BaseUrl;
+pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use stats::{RequestStats, StatsSnapshot};
+pub use transport::{Expect, HttpClient, HttpClientBuilder, Request, Response, decode_json};
+
+pub use reqwest::header;
+pub use reqwest::{Method, StatusCode};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use url::Url;

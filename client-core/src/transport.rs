@@ -1,0 +1,598 @@
+//! The HTTP client every API crate sends through: auth, origin guard, retries, rate limit, counters.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::Retryable;
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::auth::Auth;
+use crate::error::{Error, ErrorKind, Result};
+use crate::origin::BaseUrl;
+use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::stats::RequestStats;
+
+/// Builds an [`HttpClient`].
+///
+/// ```no_run
+/// # fn main() -> client_core::Result<()> {
+/// use client_core::{Auth, HttpClient};
+/// let client = HttpClient::builder("https://ci.example.com/jenkins/")
+///     .auth(Auth::basic("alice", "api-token"))
+///     .user_agent("my-tool/1.0")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct HttpClientBuilder {
+    base: String,
+    auth: Auth,
+    user_agent: String,
+    connect_timeout: Duration,
+    request_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    rate_limit: Option<(NonZeroU32, NonZeroU32)>,
+    default_headers: HeaderMap,
+}
+
+impl HttpClientBuilder {
+    /// Credentials for every request to the base origin (and only there).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The `User-Agent` header; client crates set their own name and version.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How long to wait for a connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The deadline of one attempt, from sending to the last byte of a buffered body. Streamed bodies
+    /// (console logs, artifacts) are bound by the connect timeout and this deadline only until their
+    /// headers arrive. Default 60 s.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The retry policy. Default: [`RetryPolicy::default`].
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// A client-side rate limit: at most `per_second` requests a second, in bursts of `burst`.
+    pub fn rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        self.rate_limit = Some((per_second, burst));
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.insert(name, value);
+        self
+    }
+
+    /// Builds the client. User name and password embedded in the base URL become basic auth when no
+    /// other auth is set, and are removed from the URL.
+    pub fn build(self) -> Result<HttpClient> {
+        let mut auth = self.auth;
+        let stripped = match Url::parse(self.base.trim()) {
+            Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+                if auth.is_anonymous() {
+                    let user = percent_decode(url.username());
+                    let secret = percent_decode(url.password().unwrap_or(""));
+                    auth = Auth::basic(user, secret);
+                }
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.to_string()
+            }
+            _ => self.base.clone(),
+        };
+        let base = BaseUrl::parse(&stripped)?;
+        let redirect_base = base.clone();
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                attempt.error("more than 10 redirects")
+            } else if redirect_base.is_same_origin(attempt.url()) {
+                attempt.follow()
+            } else {
+                // The 3xx answer comes back to `send`, which reports it: credentials stay home.
+                attempt.stop()
+            }
+        });
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .connect_timeout(self.connect_timeout)
+            .redirect(redirect)
+            .default_headers(self.default_headers);
+        if let Some(t) = self.request_timeout {
+            http = http.read_timeout(t);
+        }
+        let http = http.build().map_err(|e| {
+            Error::new(ErrorKind::InvalidInput, "could not build the HTTP client").with_source(e)
+        })?;
+        let limiter = self
+            .rate_limit
+            .map(|(rate, burst)| RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
+        Ok(HttpClient {
+            inner: Arc::new(ClientInner {
+                http,
+                base,
+                auth,
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+                limiter,
+                stats: RequestStats::default(),
+            }),
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// An HTTP client bound to one server: it sends only to the configured origin, authenticates,
+/// retries idempotent requests, rate-limits, and counts. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    http: reqwest::Client,
+    base: BaseUrl,
+    auth: Auth,
+    retry: RetryPolicy,
+    request_timeout: Option<Duration>,
+    limiter: Option<DefaultDirectRateLimiter>,
+    stats: RequestStats,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base", &self.inner.base)
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("rate_limited", &self.inner.limiter.is_some())
+            .finish()
+    }
+}
+
+/// What the caller expects in a response body; anything else is [`ErrorKind::UnexpectedContent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// JSON (`application/json`, `+json`).
+    Json,
+    /// Anything: bytes or text.
+    Any,
+}
+
+/// One request, built apart from sending it so that it can be inspected and tested without a server.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: bool,
+    expect: Expect,
+}
+
+impl Request {
+    /// A request with `method` to `url`. GET, HEAD, PUT, DELETE and OPTIONS are idempotent (retried
+    /// on transient failures); POST and PATCH are not.
+    pub fn new(method: Method, url: Url) -> Request {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        Request { method, url, headers: HeaderMap::new(), body: None, idempotent, expect: Expect::Any }
+    }
+
+    /// A GET request.
+    pub fn get(url: Url) -> Request {
+        Request::new(Method::GET, url)
+    }
+
+    /// A POST request (never retried unless marked idempotent).
+    pub fn post(url: Url) -> Request {
+        Request::new(Method::POST, url)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets a body and its content type.
+    pub fn body(mut self, body: impl Into<Bytes>, content_type: &'static str) -> Request {
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body.
+    pub fn form<'a>(self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Request {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        self.body(body, "application/x-www-form-urlencoded")
+    }
+
+    /// Declares whether repeating the request is safe.
+    pub fn idempotent(mut self, idempotent: bool) -> Request {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Sets what the body must be.
+    pub fn expect(mut self, expect: Expect) -> Request {
+        self.expect = expect;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The headers set on this request (auth is added when sending).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Whether the request may be retried.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
+    }
+}
+
+/// A successful (2xx) response whose body has not been read yet.
+pub struct Response {
+    inner: reqwest::Response,
+    method: Method,
+    url: Url,
+    stats: RequestStats,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.inner.status())
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .finish()
+    }
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.inner.status()
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.inner.headers()
+    }
+
+    /// A header as text, if present and valid.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.inner.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The URL the request went to.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Reads the whole body.
+    pub async fn bytes(self) -> Result<Bytes> {
+        let (method, url) = (self.method, self.url);
+        let bytes = self.inner.bytes().await.map_err(|e| Error::from(e).with_request(method.as_str(), &url))?;
+        self.stats.add_bytes(bytes.len());
+        Ok(bytes)
+    }
+
+    /// Reads the body as text (lossy UTF-8).
+    pub async fn text(self) -> Result<String> {
+        let bytes = self.bytes().await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The body as a stream of chunks, in constant memory.
+    pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        let (method, url, stats) = (self.method, self.url, self.stats);
+        self.inner.bytes_stream().map(move |chunk| match chunk {
+            Ok(bytes) => {
+                stats.add_bytes(bytes.len());
+                Ok(bytes)
+            }
+            Err(e) => Err(Error::from(e).with_request(method.as_str(), &url)),
+        })
+    }
+}
+
+impl HttpClient {
+    /// Starts a builder for a server at `base_url` (which may carry a context path).
+    pub fn builder(base_url: impl Into<String>) -> HttpClientBuilder {
+        HttpClientBuilder {
+            base: base_url.into(),
+            auth: Auth::Anonymous,
+            user_agent: concat!("client-core/", env!("CARGO_PKG_VERSION")).to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Some(Duration::from_secs(60)),
+            retry: RetryPolicy::default(),
+            rate_limit: None,
+            default_headers: HeaderMap::new(),
+        }
+    }
+
+    /// The configured base URL.
+    pub fn base(&self) -> &BaseUrl {
+        &self.inner.base
+    }
+
+    /// The configured credentials (their `Debug` is redacted).
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The request counters.
+    pub fn stats(&self) -> &RequestStats {
+        &self.inner.stats
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Sends `request`, retrying it if it is idempotent, and returns the 2xx response with its body
+    /// unread. Non-2xx statuses become errors with status, URL, `Retry-After` and a body snippet.
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        self.with_retries(&request, |resp| async move { Ok(resp) }).await
+    }
+
+    /// GETs `url` and decodes its JSON body into `T`; the whole exchange (body read included) is retried.
+    pub async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T> {
+        self.send_json(Request::get(url)).await
+    }
+
+    /// Sends `request` and decodes its JSON body into `T`.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        let request = request.expect(Expect::Json);
+        self.with_retries(&request, |resp| async move {
+            let (method, url) = (resp.method.clone(), resp.url.clone());
+            let bytes = resp.bytes().await?;
+            decode_json(&bytes).map_err(|e| e.with_request(method.as_str(), &url))
+        })
+        .await
+    }
+
+    /// Runs one exchange (`send_once` then `finish`) under the retry policy.
+    async fn with_retries<T, F, Fut>(&self, request: &Request, finish: F) -> Result<T>
+    where
+        F: Fn(Response) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let retry = &self.inner.retry;
+        let attempt = || async { finish(self.send_once(request).await?).await };
+        let result = attempt
+            .retry(retry.backoff())
+            .when(|e: &Error| request.idempotent && e.is_retryable())
+            .adjust(|e: &Error, backoff| backoff.map(|b| retry.delay(b, e.retry_after())))
+            .notify(|e: &Error, delay| {
+                self.inner.stats.add_retry();
+                tracing::warn!(error = %e, delay_ms = delay.as_millis() as u64, "retrying request");
+            })
+            .await;
+        if result.is_err() {
+            self.inner.stats.add_failure();
+        }
+        result
+    }
+
+    /// One attempt: origin check, auth, rate limit, send, status check, content check.
+    async fn send_once(&self, request: &Request) -> Result<Response> {
+        let inner = &self.inner;
+        if !inner.base.is_same_origin(&request.url) {
+            return Err(Error::new(
+                ErrorKind::ForeignOrigin,
+                format!(
+                    "refused to send to another origin than {}",
+                    inner.base.as_url().origin().ascii_serialization()
+                ),
+            )
+            .with_request(request.method.as_str(), &request.url));
+        }
+        if let Some(limiter) = &inner.limiter {
+            limiter.until_ready().await;
+        }
+        let mut builder = inner.http.request(request.method.clone(), request.url.clone());
+        builder = builder.headers(request.headers.clone());
+        if let Some((name, value)) = inner.auth.header_value()? {
+            builder = builder.header(name, value);
+        }
+        if request.expect == Expect::Json {
+            builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        if let (Some(t), Expect::Json) = (inner.request_timeout, request.expect) {
+            builder = builder.timeout(t);
+        }
+        inner.stats.add_request();
+        let started = Instant::now();
+        let method = request.method.as_str();
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| Error::from(e).with_request(method, &request.url))?;
+        let status = resp.status();
+        tracing::debug!(
+            method,
+            url = %request.url,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "http"
+        );
+        if !status.is_success() {
+            let retry_after = parse_retry_after(resp.headers());
+            let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let content_type = content_type(resp.headers());
+            let body = read_prefix(resp, 4096).await;
+            inner.stats.add_bytes(body.len());
+            let mut err = Error::from_status(status, &body)
+                .with_request(method, &request.url)
+                .with_retry_after(retry_after)
+                .with_content_type(content_type);
+            if let (true, Some(location)) = (status.is_redirection(), location) {
+                err = err.with_message(format!("redirect to `{location}` not followed"));
+            }
+            return Err(err);
+        }
+        if request.expect == Expect::Json {
+            let ct = content_type(resp.headers());
+            if let Some(ct) = ct.as_deref()
+                && !is_json_content_type(ct)
+            {
+                let ct = ct.to_owned();
+                let body = read_prefix(resp, 4096).await;
+                return Err(Error::new(
+                    ErrorKind::UnexpectedContent,
+                    "expected JSON (a reverse proxy's login page or an error page?)",
+                )
+                .with_request(method, &request.url)
+                .with_content_type(Some(ct))
+                .with_body(&body));
+            }
+        }
+        Ok(Response { inner: resp, method: request.method.clone(), url: request.url.clone(), stats: inner.stats.clone() })
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn is_json_content_type(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json") || essence == "text/json"
+}
+
+/// Reads at most `limit` bytes of an error body, for the snippet; a broken body gives what arrived.
+async fn read_prefix(resp: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Ok(Some(chunk)) = stream.try_next().await {
+        out.extend_from_slice(&chunk[..chunk.len().min(limit - out.len())]);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out
+}
+
+/// Decodes JSON into `T`; a failure names the JSON path of the value that did not fit, and an HTML
+/// body is reported as [`ErrorKind::UnexpectedContent`].
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de);
+    let value = value.and_then(|v| match de.end() {
+        Ok(()) => Ok(v),
+        Err(e) => Err(serde_path_to_error::Error::new(serde_path_to_error::Track::new().path(), e)),
+    });
+    value.map_err(|err| {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first == Some(b'<') {
+            return Error::new(ErrorKind::UnexpectedContent, "expected JSON, got an HTML or XML page").with_body(bytes);
+        }
+        let path = err.path().to_string();
+        Error::new(ErrorKind::Decode, err.into_inner().to_string()).with_json_path(path).with_body(bytes)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        for ct in ["application/json", "application/json;charset=utf-8", "application/hal+json", "Application/JSON"] {
+            assert!(is_json_content_type(ct), "{ct}");
+        }
+        for ct in ["text/html;charset=utf-8", "text/plain", ""] {
+            assert!(!is_json_content_type(ct), "{ct}");
+        }
+    }
+
+    #[test]
+    fn decode_names_the_json_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            number: u32,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct List {
+            items: Vec<Item>,
+        }
+        let err = decode_json::<List>(br#"{"items":[{"number":1},{"number":"x"}]}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert_eq!(err.json_path(), Some("items[1].number"));
+        let err = decode_json::<List>(b"<html><body>Login</body></html>").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedContent);
+    }
+
+    #[test]
+    fn credentials_in_base_url_become_basic_auth() {
+        let client = HttpClient::builder("https://bob:p%40ss@ci.example.com/jenkins").build().unwrap();
+        assert_eq!(client.base().as_url().as_str(), "https://ci.example.com/jenkins/");
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("p@ss") && !shown.contains("p%40ss"), "{shown}");
+        match client.auth() {
+            Auth::Basic { user, secret } => {
+                use secrecy::ExposeSecret;
+                assert_eq!(user, "bob");
+                assert_eq!(secret.expose_secret(), "p@ss");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn post_is_not_idempotent() {
+        let url = Url::parse("http://h/x").unwrap();
+        assert!(!Request::post(url.clone()).is_idempotent());
+        assert!(Request::get(url).is_idempotent());
+    }
+}
