@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use futures::{Stream, StreamExt, TryStreamExt, stream};
+use futures::{Stream, TryStreamExt, stream};
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -141,7 +141,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::TryStreamExt;
+    use futures::{StreamExt, TryStreamExt};
 
     fn base() -> BaseUrl {
         BaseUrl::parse("https://api.example.com/2.0/").unwrap()

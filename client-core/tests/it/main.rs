@@ -1,0 +1,5 @@
+//! Integration tests of client-core against local mock servers (one test binary for link speed).
+
+mod origin_guard;
+mod retries;
+mod support;
