@@ -35,7 +35,10 @@ pub enum Auth {
 impl Auth {
     /// Basic authentication with `user` and `secret`.
     pub fn basic(user: impl Into<String>, secret: impl Into<String>) -> Auth {
-        Auth::Basic { user: user.into(), secret: SecretString::from(secret.into()) }
+        Auth::Basic {
+            user: user.into(),
+            secret: SecretString::from(secret.into()),
+        }
     }
 
     /// Bearer authentication.
@@ -46,9 +49,15 @@ impl Auth {
     /// A secret sent in the header `name`; fails if `name` is not a valid header name.
     pub fn header(name: &str, value: impl Into<String>) -> Result<Auth> {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            Error::new(ErrorKind::InvalidInput, format!("`{name}` is not a valid HTTP header name"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{name}` is not a valid HTTP header name"),
+            )
         })?;
-        Ok(Auth::Header { name, value: SecretString::from(value.into()) })
+        Ok(Auth::Header {
+            name,
+            value: SecretString::from(value.into()),
+        })
     }
 
     /// Whether any credentials are configured.
@@ -84,7 +93,9 @@ impl fmt::Debug for Auth {
             Auth::Anonymous => f.write_str("Anonymous"),
             Auth::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, secret: [redacted] }}"),
             Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
-            Auth::Header { name, .. } => write!(f, "Header {{ name: {name:?}, value: [redacted] }}"),
+            Auth::Header { name, .. } => {
+                write!(f, "Header {{ name: {name:?}, value: [redacted] }}")
+            }
         }
     }
 }
@@ -94,7 +105,11 @@ fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

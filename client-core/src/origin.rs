@@ -20,7 +20,10 @@ impl BaseUrl {
     /// to the client builder instead, where they are kept secret.
     pub fn parse(input: &str) -> Result<BaseUrl> {
         let invalid = |why: &str| {
-            Error::new(ErrorKind::InvalidInput, format!("invalid base URL `{}`: {why}", strip_userinfo(input)))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid base URL `{}`: {why}", strip_userinfo(input)),
+            )
         };
         let mut url = Url::parse(input.trim()).map_err(|e| invalid(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -30,7 +33,9 @@ impl BaseUrl {
             return Err(invalid("it has no host"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("it holds credentials; pass them to the client builder instead"));
+            return Err(invalid(
+                "it holds credentials; pass them to the client builder instead",
+            ));
         }
         url.set_query(None);
         url.set_fragment(None);
@@ -61,7 +66,10 @@ impl BaseUrl {
     pub fn join(&self, relative: &str) -> Result<Url> {
         let relative = relative.trim_start_matches('/');
         self.url.join(relative).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, format!("cannot join `{relative}` to the base URL: {e}"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot join `{relative}` to the base URL: {e}"),
+            )
         })
     }
 
@@ -95,7 +103,10 @@ impl BaseUrl {
             }
             Err(url::ParseError::RelativeUrlWithoutBase) if href.starts_with("//") => {
                 let abs = Url::parse(&format!("{}:{href}", self.url.scheme())).map_err(|e| {
-                    Error::new(ErrorKind::InvalidInput, format!("invalid URL `{href}`: {e}"))
+                    Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("invalid URL `{href}`: {e}"),
+                    )
                 })?;
                 self.rebase_path(&abs[Position::BeforePath..])
             }
@@ -142,7 +153,10 @@ impl BaseUrl {
                 let mut origin = self.url.clone();
                 origin.set_path("/");
                 return origin.join(path_and_query).map_err(|e| {
-                    Error::new(ErrorKind::InvalidInput, format!("invalid path `{path_and_query}`: {e}"))
+                    Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("invalid path `{path_and_query}`: {e}"),
+                    )
                 });
             }
             // The context path with no trailing slash is the base itself.
@@ -154,7 +168,10 @@ impl BaseUrl {
             path_and_query
         };
         self.url.join(target).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, format!("invalid path `{target}`: {e}"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid path `{target}`: {e}"),
+            )
         })
     }
 }
@@ -196,7 +213,10 @@ mod tests {
 
     #[test]
     fn parse_adds_trailing_slash_and_refuses_credentials() {
-        assert_eq!(base("https://h/jenkins").as_url().as_str(), "https://h/jenkins/");
+        assert_eq!(
+            base("https://h/jenkins").as_url().as_str(),
+            "https://h/jenkins/"
+        );
         assert_eq!(base("https://h").context_path(), "/");
         let err = BaseUrl::parse("https://bob:pw@h/").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -209,16 +229,43 @@ mod tests {
     fn rebase_stale_origins_onto_base() {
         let b = base("https://ci.example.com/jenkins/");
         let cases = [
-            ("http://localhost:8080/jenkins/job/a/", "https://ci.example.com/jenkins/job/a/"),
-            ("http://ci.example.com:443/jenkins/job/a/", "https://ci.example.com/jenkins/job/a/"),
-            ("http://0.0.0.0:8080/job/a/1/", "https://ci.example.com/jenkins/job/a/1/"),
-            ("/jenkins/job/a/wfapi/describe", "https://ci.example.com/jenkins/job/a/wfapi/describe"),
-            ("/job/a/wfapi/describe", "https://ci.example.com/jenkins/job/a/wfapi/describe"),
-            ("queue/item/130/", "https://ci.example.com/jenkins/queue/item/130/"),
-            ("https://ci.example.com/jenkins/job/x%20y/", "https://ci.example.com/jenkins/job/x%20y/"),
-            ("//evil.example/jenkins/job/a/", "https://ci.example.com/jenkins/job/a/"),
+            (
+                "http://localhost:8080/jenkins/job/a/",
+                "https://ci.example.com/jenkins/job/a/",
+            ),
+            (
+                "http://ci.example.com:443/jenkins/job/a/",
+                "https://ci.example.com/jenkins/job/a/",
+            ),
+            (
+                "http://0.0.0.0:8080/job/a/1/",
+                "https://ci.example.com/jenkins/job/a/1/",
+            ),
+            (
+                "/jenkins/job/a/wfapi/describe",
+                "https://ci.example.com/jenkins/job/a/wfapi/describe",
+            ),
+            (
+                "/job/a/wfapi/describe",
+                "https://ci.example.com/jenkins/job/a/wfapi/describe",
+            ),
+            (
+                "queue/item/130/",
+                "https://ci.example.com/jenkins/queue/item/130/",
+            ),
+            (
+                "https://ci.example.com/jenkins/job/x%20y/",
+                "https://ci.example.com/jenkins/job/x%20y/",
+            ),
+            (
+                "//evil.example/jenkins/job/a/",
+                "https://ci.example.com/jenkins/job/a/",
+            ),
             ("/jenkins", "https://ci.example.com/jenkins/"),
-            ("http://other/job/a/?q=1", "https://ci.example.com/jenkins/job/a/?q=1"),
+            (
+                "http://other/job/a/?q=1",
+                "https://ci.example.com/jenkins/job/a/?q=1",
+            ),
         ];
         for (href, want) in cases {
             assert_eq!(b.rebase(href).unwrap().as_str(), want, "{href}");
@@ -239,7 +286,10 @@ mod tests {
     #[test]
     fn same_origin_refuses_foreign() {
         let b = base("https://api.example.com/2.0/");
-        assert!(b.same_origin("https://api.example.com/2.0/x?page=2").is_ok());
+        assert!(
+            b.same_origin("https://api.example.com/2.0/x?page=2")
+                .is_ok()
+        );
         let err = b.same_origin("http://example.com/next").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ForeignOrigin);
         assert!(b.same_origin("https://api.example.com:8443/x").is_err());

@@ -92,7 +92,12 @@ where
         seen: HashSet<Cursor>,
         pages: usize,
     }
-    let state = State { fetch, next: Some(Ok(None)), seen: HashSet::new(), pages: 0 };
+    let state = State {
+        fetch,
+        next: Some(Ok(None)),
+        seen: HashSet::new(),
+        pages: 0,
+    };
     stream::try_unfold(state, move |mut st| {
         let base = base.clone();
         let max_pages = limits.max_pages;
@@ -117,7 +122,10 @@ where
             };
             st.next = match next {
                 Ok(Some(cursor)) if !st.seen.insert(cursor.clone()) => {
-                    tracing::warn!(?cursor, "the server repeated a page cursor; ending the listing");
+                    tracing::warn!(
+                        ?cursor,
+                        "the server repeated a page cursor; ending the listing"
+                    );
                     None
                 }
                 Ok(None) => None,
@@ -152,7 +160,12 @@ mod tests {
         let mut calls = 0;
         let pages = paginate(base(), PageLimits::default(), |_c| {
             calls += 1;
-            async move { Ok(Page { items: vec![1], next: Next::Token("string".into()) }) }
+            async move {
+                Ok(Page {
+                    items: vec![1],
+                    next: Next::Token("string".into()),
+                })
+            }
         });
         let all: Vec<i32> = items(pages).try_collect().await.unwrap();
         // First page (no cursor), then "string" once; the repeat of "string" ends it.
@@ -164,13 +177,19 @@ mod tests {
     async fn refuses_foreign_next_link() {
         let pages = paginate(base(), PageLimits::default(), |c| async move {
             match c {
-                None => Ok(Page { items: vec![1], next: Next::Link("http://example.com/?page=2".into()) }),
+                None => Ok(Page {
+                    items: vec![1],
+                    next: Next::Link("http://example.com/?page=2".into()),
+                }),
                 Some(_) => panic!("the foreign link must not be fetched"),
             }
         });
         let out: Vec<Result<Page<i32>>> = pages.collect().await;
         assert_eq!(out.len(), 2);
-        assert_eq!(out[1].as_ref().unwrap_err().kind(), ErrorKind::ForeignOrigin);
+        assert_eq!(
+            out[1].as_ref().unwrap_err().kind(),
+            ErrorKind::ForeignOrigin
+        );
     }
 
     #[tokio::test]
@@ -181,7 +200,11 @@ mod tests {
                 Some(Cursor::Link(u)) => u.query().unwrap()[5..].parse::<i32>().unwrap(),
                 Some(other) => panic!("{other:?}"),
             };
-            let next = if n < 3 { Next::Link(format!("https://api.example.com/2.0/x?page={}", n + 1)) } else { Next::End };
+            let next = if n < 3 {
+                Next::Link(format!("https://api.example.com/2.0/x?page={}", n + 1))
+            } else {
+                Next::End
+            };
             let items = if n == 2 { vec![] } else { vec![n] };
             Ok(Page { items, next })
         });
@@ -195,7 +218,12 @@ mod tests {
         let pages = paginate(base(), PageLimits { max_pages: 3 }, |_c| {
             n += 1;
             let t = n.to_string();
-            async move { Ok(Page { items: vec![()], next: Next::Token(t) }) }
+            async move {
+                Ok(Page {
+                    items: vec![()],
+                    next: Next::Token(t),
+                })
+            }
         });
         let out: Vec<Result<Page<()>>> = pages.collect().await;
         assert_eq!(out.len(), 4);

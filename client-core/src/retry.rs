@@ -37,7 +37,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
     }
 
     pub(crate) fn backoff(&self) -> ExponentialBuilder {
@@ -45,7 +48,11 @@ impl RetryPolicy {
             .with_min_delay(self.min_delay)
             .with_max_delay(self.max_delay)
             .with_max_times(self.max_attempts.saturating_sub(1) as usize);
-        if self.jitter { builder.with_jitter() } else { builder }
+        if self.jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        }
     }
 
     /// The delay to use before the next attempt: the server's wish, clamped, over our own backoff.
@@ -64,7 +71,10 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -80,10 +90,16 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_and_dates() {
-        assert_eq!(parse_retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(&headers("7")),
+            Some(Duration::from_secs(7))
+        );
         let future = SystemTime::now() + Duration::from_secs(30);
         let d = parse_retry_after(&headers(&httpdate::fmt_http_date(future))).unwrap();
-        assert!(d <= Duration::from_secs(30) && d >= Duration::from_secs(28), "{d:?}");
+        assert!(
+            d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+            "{d:?}"
+        );
         assert_eq!(
             parse_retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
             Some(Duration::ZERO)
@@ -95,7 +111,13 @@ mod tests {
     #[test]
     fn retry_after_is_clamped() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay(Duration::from_millis(5), Some(Duration::from_secs(3600))), p.max_retry_after);
-        assert_eq!(p.delay(Duration::from_millis(5), None), Duration::from_millis(5));
+        assert_eq!(
+            p.delay(Duration::from_millis(5), Some(Duration::from_secs(3600))),
+            p.max_retry_after
+        );
+        assert_eq!(
+            p.delay(Duration::from_millis(5), None),
+            Duration::from_millis(5)
+        );
     }
 }

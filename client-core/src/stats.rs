@@ -67,6 +67,8 @@ impl RequestStats {
     }
 
     pub(crate) fn add_bytes(&self, n: usize) {
-        self.inner.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+        self.inner
+            .bytes_received
+            .fetch_add(n as u64, Ordering::Relaxed);
     }
 }

@@ -208,7 +208,14 @@ impl Request {
             method,
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
         );
-        Request { method, url, headers: HeaderMap::new(), body: None, idempotent, expect: Expect::Any }
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            idempotent,
+            expect: Expect::Any,
+        }
     }
 
     /// A GET request.
@@ -229,14 +236,17 @@ impl Request {
 
     /// Sets a body and its content type.
     pub fn body(mut self, body: impl Into<Bytes>, content_type: &'static str) -> Request {
-        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         self.body = Some(body.into());
         self
     }
 
     /// Sets an `application/x-www-form-urlencoded` body.
     pub fn form<'a>(self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Request {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
         self.body(body, "application/x-www-form-urlencoded")
     }
 
@@ -315,7 +325,11 @@ impl Response {
     /// Reads the whole body.
     pub async fn bytes(self) -> Result<Bytes> {
         let (method, url) = (self.method, self.url);
-        let bytes = self.inner.bytes().await.map_err(|e| Error::from(e).with_request(method.as_str(), &url))?;
+        let bytes = self
+            .inner
+            .bytes()
+            .await
+            .map_err(|e| Error::from(e).with_request(method.as_str(), &url))?;
         self.stats.add_bytes(bytes.len());
         Ok(bytes)
     }
@@ -377,7 +391,8 @@ impl HttpClient {
     /// Sends `request`, retrying it if it is idempotent, and returns the 2xx response with its body
     /// unread. Non-2xx statuses become errors with status, URL, `Retry-After` and a body snippet.
     pub async fn send(&self, request: Request) -> Result<Response> {
-        self.with_retries(&request, |resp| async move { Ok(resp) }).await
+        self.with_retries(&request, |resp| async move { Ok(resp) })
+            .await
     }
 
     /// GETs `url` and decodes its JSON body into `T`; the whole exchange (body read included) is retried.
@@ -435,7 +450,9 @@ impl HttpClient {
         if let Some(limiter) = &inner.limiter {
             limiter.until_ready().await;
         }
-        let mut builder = inner.http.request(request.method.clone(), request.url.clone());
+        let mut builder = inner
+            .http
+            .request(request.method.clone(), request.url.clone());
         builder = builder.headers(request.headers.clone());
         if let Some((name, value)) = inner.auth.header_value()? {
             builder = builder.header(name, value);
@@ -466,7 +483,11 @@ impl HttpClient {
         );
         if !status.is_success() {
             let retry_after = parse_retry_after(resp.headers());
-            let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let content_type = content_type(resp.headers());
             let body = read_prefix(resp, 4096).await;
             inner.stats.add_bytes(body.len());
@@ -495,16 +516,29 @@ impl HttpClient {
                 .with_body(&body));
             }
         }
-        Ok(Response { inner: resp, method: request.method.clone(), url: request.url.clone(), stats: inner.stats.clone() })
+        Ok(Response {
+            inner: resp,
+            method: request.method.clone(),
+            url: request.url.clone(),
+            stats: inner.stats.clone(),
+        })
     }
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn is_json_content_type(ct: &str) -> bool {
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json") || essence == "text/json"
 }
 
@@ -528,15 +562,24 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let value = serde_path_to_error::deserialize(&mut de);
     let value = value.and_then(|v| match de.end() {
         Ok(()) => Ok(v),
-        Err(e) => Err(serde_path_to_error::Error::new(serde_path_to_error::Track::new().path(), e)),
+        Err(e) => Err(serde_path_to_error::Error::new(
+            serde_path_to_error::Track::new().path(),
+            e,
+        )),
     });
     value.map_err(|err| {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
         if first == Some(b'<') {
-            return Error::new(ErrorKind::UnexpectedContent, "expected JSON, got an HTML or XML page").with_body(bytes);
+            return Error::new(
+                ErrorKind::UnexpectedContent,
+                "expected JSON, got an HTML or XML page",
+            )
+            .with_body(bytes);
         }
         let path = err.path().to_string();
-        Error::new(ErrorKind::Decode, err.into_inner().to_string()).with_json_path(path).with_body(bytes)
+        Error::new(ErrorKind::Decode, err.into_inner().to_string())
+            .with_json_path(path)
+            .with_body(bytes)
     })
 }
 
@@ -546,7 +589,12 @@ mod tests {
 
     #[test]
     fn json_content_types() {
-        for ct in ["application/json", "application/json;charset=utf-8", "application/hal+json", "Application/JSON"] {
+        for ct in [
+            "application/json",
+            "application/json;charset=utf-8",
+            "application/hal+json",
+            "Application/JSON",
+        ] {
             assert!(is_json_content_type(ct), "{ct}");
         }
         for ct in ["text/html;charset=utf-8", "text/plain", ""] {
@@ -575,10 +623,18 @@ mod tests {
 
     #[test]
     fn credentials_in_base_url_become_basic_auth() {
-        let client = HttpClient::builder("https://bob:p%40ss@ci.example.com/jenkins").build().unwrap();
-        assert_eq!(client.base().as_url().as_str(), "https://ci.example.com/jenkins/");
+        let client = HttpClient::builder("https://bob:p%40ss@ci.example.com/jenkins")
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.base().as_url().as_str(),
+            "https://ci.example.com/jenkins/"
+        );
         let shown = format!("{client:?}");
-        assert!(!shown.contains("p@ss") && !shown.contains("p%40ss"), "{shown}");
+        assert!(
+            !shown.contains("p@ss") && !shown.contains("p%40ss"),
+            "{shown}"
+        );
         match client.auth() {
             Auth::Basic { user, secret } => {
                 use secrecy::ExposeSecret;

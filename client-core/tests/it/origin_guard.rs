@@ -20,12 +20,17 @@ async fn foreign_urls_are_refused_and_rebased_links_stay_home() {
     let c = client(&home, 1);
 
     // Sending straight to another origin is refused before any byte leaves.
-    let foreign = format!("{}/ctx/job/a/api/json", elsewhere.uri()).parse().unwrap();
+    let foreign = format!("{}/ctx/job/a/api/json", elsewhere.uri())
+        .parse()
+        .unwrap();
     let err = c.get_json::<Value>(foreign).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ForeignOrigin);
 
     // A server-provided URL of another origin is rebased onto the configured one.
-    let rebased = c.base().rebase(&format!("{}/ctx/job/a/api/json", elsewhere.uri())).unwrap();
+    let rebased = c
+        .base()
+        .rebase(&format!("{}/ctx/job/a/api/json", elsewhere.uri()))
+        .unwrap();
     let _: Value = c.get_json(rebased).await.unwrap();
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
@@ -35,7 +40,10 @@ async fn redirects_to_another_origin_are_not_followed() {
     let home = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     Mock::given(path("/ctx/moved"))
-        .respond_with(ResponseTemplate::new(302).insert_header("Location", format!("{}/steal", elsewhere.uri()).as_str()))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/steal", elsewhere.uri()).as_str()),
+        )
         .mount(&home)
         .await;
     Mock::given(path("/ctx/here"))
@@ -48,8 +56,14 @@ async fn redirects_to_another_origin_are_not_followed() {
         .mount(&home)
         .await;
     catch_all(&elsewhere).await;
-    let c = HttpClient::builder(format!("{}/ctx", home.uri())).auth(Auth::bearer("tok-secret")).build().unwrap();
-    let err = c.send(Request::get(c.base().join("moved").unwrap())).await.unwrap_err();
+    let c = HttpClient::builder(format!("{}/ctx", home.uri()))
+        .auth(Auth::bearer("tok-secret"))
+        .build()
+        .unwrap();
+    let err = c
+        .send(Request::get(c.base().join("moved").unwrap()))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Redirect);
     assert!(err.to_string().contains("/steal"), "{err}");
     assert!(elsewhere.received_requests().await.unwrap().is_empty());

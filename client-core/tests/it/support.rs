@@ -29,7 +29,8 @@ pub fn client(server: &MockServer, attempts: u32) -> HttpClient {
 pub async fn catch_all(server: &MockServer) {
     Mock::given(wiremock::matchers::any())
         .respond_with(|req: &wiremock::Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected request: {} {}", req.method, req.url))
+            ResponseTemplate::new(599)
+                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
         })
         .with_priority(u8::MAX)
         .mount(server)

@@ -1,0 +1,3 @@
+//! Integration tests of jenkins-client (one test binary, for link time).
+
+mod fixtures;
