@@ -42,6 +42,8 @@ pub enum ErrorKind {
     Timeout,
     /// The server answered with data that breaks the API's own rules (a missing `Location`, a bad header).
     Protocol,
+    /// The server cancelled what we waited for (a queued build that was cancelled).
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -62,6 +64,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Protocol => "protocol error",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 

@@ -148,7 +148,7 @@ impl BaseUrl {
     /// `path_and_query` is either origin-relative (`/x/y?q`) or base-relative (`x/y?q`).
     fn rebase_path(&self, path_and_query: &str) -> Result<Url> {
         let context = self.context_path();
-        let target = if path_and_query.starts_with('/') {
+        let target = if let Some(without_slash) = path_and_query.strip_prefix('/') {
             if context == "/" || path_and_query.starts_with(context) {
                 let mut origin = self.url.clone();
                 origin.set_path("/");
@@ -163,7 +163,7 @@ impl BaseUrl {
             if path_and_query == context.trim_end_matches('/') {
                 return Ok(self.url.clone());
             }
-            &path_and_query[1..]
+            without_slash
         } else {
             path_and_query
         };

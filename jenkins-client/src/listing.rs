@@ -1,0 +1,312 @@
+//! Streams over everything a server holds: all jobs through every folder, all builds of a job,
+//! queue items, nodes.
+
+use std::collections::VecDeque;
+
+use client_core::{Cursor, Error, ErrorKind, Next, Page, PageLimits, Result, items, paginate};
+use futures::{Stream, TryStreamExt, stream};
+use serde::Deserialize;
+
+use crate::models::raw::vec_or_null;
+use crate::models::{Build, Computer, ComputerSet, Job};
+use crate::{Field, Jenkins, JobPath, Range, Tree};
+
+/// A job found by [`Jenkins::jobs`], with the path it was found at.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JobEntry {
+    /// Where the job lives (folder names and its own name).
+    pub path: JobPath,
+    /// The job, with the fields the listing asked for. Its children are yielded as entries of their
+    /// own, so its `jobs` is emptied (`Some(vec![])` for a container; `raw` still holds them).
+    pub job: Job,
+}
+
+/// The fields listed for every job by default: enough to tell what changed since a last look.
+pub fn default_job_fields() -> Tree {
+    Tree::fields([
+        "name",
+        "url",
+        "color",
+        "fullName",
+        "displayName",
+        "buildable",
+        "inQueue",
+        "nextBuildNumber",
+    ])
+    .nested("lastBuild", Tree::fields(["number"]))
+    .nested("lastCompletedBuild", Tree::fields(["number"]))
+}
+
+/// The fields listed for every build by default: the build, its artifacts, and the actions that
+/// carry causes, parameters, test counts, the git revision and queue timings.
+pub fn default_build_fields() -> Tree {
+    let actions = Tree::new()
+        .nested(
+            "causes",
+            Tree::fields([
+                "shortDescription",
+                "userId",
+                "userName",
+                "upstreamProject",
+                "upstreamBuild",
+                "upstreamUrl",
+            ]),
+        )
+        .nested("parameters", Tree::fields(["name", "value"]))
+        .field("failCount")
+        .field("skipCount")
+        .field("totalCount")
+        .field("urlName")
+        .nested(
+            "lastBuiltRevision",
+            Tree::fields(["SHA1"]).nested("branch", Tree::fields(["SHA1", "name"])),
+        )
+        .field("remoteUrls")
+        .field("queuingDurationMillis")
+        .field("totalDurationMillis");
+    Tree::fields([
+        "number",
+        "id",
+        "url",
+        "result",
+        "building",
+        "inProgress",
+        "timestamp",
+        "duration",
+        "estimatedDuration",
+        "queueId",
+        "displayName",
+        "description",
+        "builtOn",
+        "keepLog",
+    ])
+    .nested(
+        "artifacts",
+        Tree::fields(["fileName", "relativePath", "displayPath"]),
+    )
+    .nested("actions", actions)
+}
+
+/// The `jobs[...]` tree nested `levels` deep; the innermost level asks only whether a job has any
+/// child (`jobs[name]{0,1}`), so that the walk knows where to descend with a new request.
+pub(crate) fn nested_jobs_tree(fields: &Tree, levels: u32) -> Tree {
+    let probe = Field::new("jobs")
+        .children(Tree::fields(["name"]))
+        .range(Range::To(1));
+    let mut inner = fields.clone().with(probe);
+    for _ in 1..levels {
+        inner = fields.clone().nested("jobs", inner);
+    }
+    Tree::new().nested("jobs", inner)
+}
+
+#[derive(Deserialize)]
+struct JobsResponse {
+    #[serde(default, deserialize_with = "vec_or_null")]
+    jobs: Vec<Job>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BuildsResponse {
+    #[serde(default, deserialize_with = "vec_or_null")]
+    all_builds: Vec<Build>,
+}
+
+impl Jenkins {
+    /// Every job on the server, recursively through folders, multibranch projects and organization
+    /// folders, parents before children. One request covers [`folder_depth`] levels
+    /// (default 5); deeper folders are listed with one more request each.
+    ///
+    /// [`folder_depth`]: crate::JenkinsBuilder::folder_depth
+    pub fn jobs(&self) -> impl Stream<Item = Result<JobEntry>> + Send + 'static {
+        self.jobs_with(default_job_fields())
+    }
+
+    /// Like [`Jenkins::jobs`], listing the fields of `fields` for each job (the `jobs` nesting is added).
+    pub fn jobs_with(&self, fields: Tree) -> impl Stream<Item = Result<JobEntry>> + Send + 'static {
+        self.jobs_under(JobPath::root(), fields)
+    }
+
+    /// The jobs below one folder, recursively.
+    pub fn jobs_under(
+        &self,
+        folder: JobPath,
+        fields: Tree,
+    ) -> impl Stream<Item = Result<JobEntry>> + Send + 'static {
+        let jenkins = self.clone();
+        let levels = self.folder_depth;
+        let tree = nested_jobs_tree(&fields, levels);
+        async_stream::try_stream! {
+            let mut folders = VecDeque::from([folder]);
+            while let Some(folder) = folders.pop_front() {
+                let response: JobsResponse = jenkins.get_json(&folder.url_path(), Some(&tree)).await?;
+                // Depth-first, parents first: a stack of (parent path, job, levels left below it).
+                let mut stack: Vec<(JobPath, Job, u32)> =
+                    response.jobs.into_iter().rev().map(|j| (folder.clone(), j, levels)).collect();
+                while let Some((parent, mut job, left)) = stack.pop() {
+                    let path = job_path_in(&jenkins, &parent, &job)?;
+                    let kids = job.jobs.take();
+                    job.jobs = kids.as_ref().map(|_| Vec::new());
+                    match kids {
+                        Some(kids) if left > 1 => {
+                            stack.extend(kids.into_iter().rev().map(|k| (path.clone(), k, left - 1)));
+                        }
+                        // The probe level: children exist beyond this response; list them next.
+                        Some(kids) if !kids.is_empty() => folders.push_back(path.clone()),
+                        _ => {}
+                    }
+                    yield JobEntry { path, job };
+                }
+            }
+        }
+    }
+
+    /// Every build of a job, newest first, paged with `allBuilds[...]{M,N}` (never the `builds`
+    /// field, which Jenkins caps at 100). Each build is yielded once even if new builds start while
+    /// the listing runs.
+    pub fn builds(&self, job: &JobPath) -> impl Stream<Item = Result<Build>> + Send + 'static {
+        self.builds_with(job, default_build_fields())
+    }
+
+    /// Like [`Jenkins::builds`] with the fields of `fields` for each build.
+    pub fn builds_with(
+        &self,
+        job: &JobPath,
+        fields: Tree,
+    ) -> impl Stream<Item = Result<Build>> + Send + 'static {
+        self.builds_from(job, fields, 0)
+    }
+
+    /// Builds from the `skip`-th newest on (0 for all of them).
+    pub fn builds_from(
+        &self,
+        job: &JobPath,
+        fields: Tree,
+        skip: u64,
+    ) -> impl Stream<Item = Result<Build>> + Send + 'static {
+        let jenkins = self.clone();
+        let prefix = job.url_path();
+        let page_size = u64::from(self.page_size);
+        let pages = paginate(
+            self.base().clone(),
+            PageLimits::default(),
+            move |cursor: Option<Cursor>| {
+                let jenkins = jenkins.clone();
+                let prefix = prefix.clone();
+                let fields = fields.clone();
+                async move {
+                    let start = match cursor {
+                        None => skip,
+                        Some(Cursor::Token(t)) => t
+                            .parse()
+                            .map_err(|_| Error::new(ErrorKind::InvalidInput, "bad offset"))?,
+                        Some(Cursor::Link(_)) => {
+                            return Err(Error::new(
+                                ErrorKind::Protocol,
+                                "build pages are addressed by offset, not by link",
+                            ));
+                        }
+                    };
+                    let tree = Tree::new().nested_range(
+                        "allBuilds",
+                        fields,
+                        Range::Between(start, start + page_size),
+                    );
+                    let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
+                    let full = page.all_builds.len() as u64 >= page_size;
+                    let next = if full {
+                        Next::Token((start + page_size).to_string())
+                    } else {
+                        Next::End
+                    };
+                    Ok(Page {
+                        items: page.all_builds,
+                        next,
+                    })
+                }
+            },
+        );
+        // Builds come newest first with falling numbers: a number not below the last one yielded
+        // is a repeat, shifted into this page by builds that started meanwhile.
+        let mut last: Option<u64> = None;
+        items(pages).try_filter(move |b| {
+            let fresh = match (b.number, last) {
+                (Some(n), Some(prev)) if n >= prev => false,
+                (Some(n), _) => {
+                    last = Some(n);
+                    true
+                }
+                (None, _) => true,
+            };
+            futures::future::ready(fresh)
+        })
+    }
+
+    /// The nodes (`/computer/api/json`), controller first.
+    pub fn computers(
+        &self,
+        tree: Option<Tree>,
+    ) -> impl Stream<Item = Result<Computer>> + Send + 'static {
+        let jenkins = self.clone();
+        stream::once(async move {
+            let set: ComputerSet = jenkins.get_json("computer/", tree.as_ref()).await?;
+            Ok::<_, Error>(stream::iter(set.computer.into_iter().map(Ok)))
+        })
+        .try_flatten()
+    }
+
+    /// The items of the queue, oldest first.
+    pub fn queue_items(
+        &self,
+        tree: Option<Tree>,
+    ) -> impl Stream<Item = Result<crate::models::QueueItem>> + Send + 'static {
+        let jenkins = self.clone();
+        stream::once(async move {
+            let queue = jenkins.queue(tree.as_ref()).await?;
+            Ok::<_, Error>(stream::iter(queue.items.into_iter().map(Ok)))
+        })
+        .try_flatten()
+    }
+}
+
+/// The path of `job` listed under `parent`: its `name`, or failing that its URL.
+fn job_path_in(jenkins: &Jenkins, parent: &JobPath, job: &Job) -> Result<JobPath> {
+    if let Some(name) = job.name.as_deref().filter(|n| !n.is_empty()) {
+        return Ok(parent.child(name));
+    }
+    if let Some(url) = &job.url {
+        return JobPath::from_url(url, jenkins.base());
+    }
+    Err(Error::new(
+        ErrorKind::Decode,
+        format!(
+            "a job under `{parent}` has neither `name` nor `url`: {}",
+            job.raw.get()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_tree_has_probe_at_the_bottom() {
+        let t = nested_jobs_tree(&Tree::fields(["name"]), 3);
+        assert_eq!(
+            t.to_string(),
+            "jobs[name,jobs[name,jobs[name,jobs[name]{,1}]]]"
+        );
+        let t = nested_jobs_tree(&Tree::fields(["name", "url"]), 1);
+        assert_eq!(t.to_string(), "jobs[name,url,jobs[name]{,1}]");
+    }
+
+    #[test]
+    fn default_build_tree_parses_back() {
+        let t =
+            Tree::new().nested_range("allBuilds", default_build_fields(), Range::Between(0, 100));
+        assert_eq!(Tree::parse(&t.to_string()).unwrap(), t);
+    }
+}
