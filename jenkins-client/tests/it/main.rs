@@ -1,3 +1,9 @@
 //! Integration tests of jenkins-client (one test binary, for link time).
 
+mod artifacts;
+mod console;
 mod fixtures;
+mod listings;
+mod reads;
+mod support;
+mod trigger;
