@@ -1,0 +1,204 @@
+//! End-to-end runs of the `ci-sync` binary against a mock Jenkins.
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+use tokio::process::Command;
+use wiremock::matchers::{path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn jenkins_json(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json;charset=utf-8")
+}
+
+async fn ci_sync(server: &MockServer, args: &[&str], token: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ci-sync"));
+    cmd.args(args)
+        .env("JENKINS_URL", format!("{}/jenkins/", server.uri()))
+        .env("JENKINS_USER", "alice")
+        .env_remove("RUST_LOG");
+    match token {
+        Some(t) => cmd.env("JENKINS_API_TOKEN", t),
+        None => cmd.env_remove("JENKINS_API_TOKEN"),
+    };
+    cmd.output().await.expect("ci-sync runs")
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect()
+}
+
+#[tokio::test]
+async fn jobs_are_listed_recursively_as_json_lines() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/api/json"))
+        .respond_with(jenkins_json(json!({"jobs": [
+            {"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "team", "url": "http://stale:8080/jenkins/job/team/",
+             "jobs": [{"_class": "hudson.model.FreeStyleProject", "name": "app ünï", "color": "blue"}]}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = ci_sync(&server, &["jenkins", "jobs"], Some("tok")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jobs = lines(&out);
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[1]["full_name"], "team/app ünï");
+    assert_eq!(jobs[1]["name"], "app ünï");
+    assert_eq!(jobs[1]["class"], "hudson.model.FreeStyleProject");
+    assert_eq!(jobs[1]["color"], "blue");
+    assert_eq!(
+        jobs[1]["url"],
+        format!("{}/jenkins/job/team/job/app%20%C3%BCn%C3%AF/", server.uri())
+    );
+    assert_eq!(jobs[0]["color"], Value::Null);
+}
+
+#[tokio::test]
+async fn builds_lists_every_build() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/job/team/job/app/api/json"))
+        .respond_with(|req: &Request| {
+            let tree = req.url.query_pairs().find(|(k, _)| k == "tree").unwrap().1.into_owned();
+            let range = tree.rsplit('{').next().unwrap().trim_end_matches('}').to_owned();
+            let (m, n) = range.split_once(',').unwrap();
+            let (m, n): (u64, u64) = (m.parse().unwrap(), n.parse().unwrap());
+            let builds: Vec<Value> = (m..n.min(150))
+                .map(|i| {
+                    let num = 150 - i;
+                    let running = num == 150;
+                    json!({"number": num, "result": if running { Value::Null } else { json!("SUCCESS") },
+                           "building": running, "timestamp": 1_700_000_000_000u64 + num, "duration": if running { 0 } else { 5000 }})
+                })
+                .collect();
+            jenkins_json(json!({"allBuilds": builds}))
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    let out = ci_sync(&server, &["jenkins", "builds", "team/app"], Some("tok")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let builds = lines(&out);
+    assert_eq!(builds.len(), 150);
+    assert_eq!(builds[0]["building"], true);
+    assert_eq!(builds[0]["result"], Value::Null);
+    assert_eq!(builds[1]["result"], "SUCCESS");
+    assert_eq!(builds[1]["duration_ms"], 5000);
+    assert_eq!(builds[1]["timestamp_ms"], 1_700_000_000_149u64);
+    assert_eq!(builds[1]["job"], "team/app");
+    assert_eq!(
+        builds[1]["url"],
+        format!("{}/jenkins/job/team/job/app/149/", server.uri())
+    );
+}
+
+#[tokio::test]
+async fn artifacts_and_log() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/job/app/3/api/json"))
+        .respond_with(jenkins_json(json!({"artifacts": [
+            {"fileName": "a b.txt", "relativePath": "out/x/a b.txt"},
+            {"fileName": "a b.txt", "relativePath": "out/y/a b.txt"}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/app/3/logText/progressiveText"))
+        .and(query_param("start", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Text-Size", "10")
+                .insert_header("X-More-Data", "true")
+                .set_body_string("line one\n"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/app/3/logText/progressiveText"))
+        .and(query_param("start", "10"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Text-Size", "20")
+                .set_body_string("Finished: SUCCESS\n"),
+        )
+        .mount(&server)
+        .await;
+    let out = ci_sync(&server, &["jenkins", "artifacts", "app", "3"], Some("tok")).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let arts = lines(&out);
+    assert_eq!(arts.len(), 2);
+    assert_eq!(arts[1]["relative_path"], "out/y/a b.txt");
+    assert_eq!(arts[1]["build_number"], 3);
+    assert_eq!(
+        arts[1]["url"],
+        format!(
+            "{}/jenkins/job/app/3/artifact/out/y/a%20b.txt",
+            server.uri()
+        )
+    );
+
+    let out = ci_sync(&server, &["jenkins", "log", "app", "3"], Some("tok")).await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "line one\n");
+    let out = ci_sync(
+        &server,
+        &["jenkins", "log", "app", "3", "--follow"],
+        Some("tok"),
+    )
+    .await;
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "line one\nFinished: SUCCESS\n"
+    );
+}
+
+#[tokio::test]
+async fn authentication_failure_is_one_clear_line_without_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/api/json"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("WWW-Authenticate", "Basic realm=\"Jenkins\"")
+                .set_body_raw(
+                    "<html><head><title>Error 401 Unauthorized</title></head></html>",
+                    "text/html",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let out = ci_sync(&server, &["jenkins", "jobs"], Some("tok-very-secret")).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("401")
+            && stderr.contains("/jenkins/api/json")
+            && stderr.contains("JENKINS_API_TOKEN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tok-very-secret"));
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn a_user_without_a_token_is_a_configuration_error() {
+    let server = MockServer::start().await;
+    let out = ci_sync(&server, &["jenkins", "jobs"], None).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("JENKINS_API_TOKEN"), "{stderr}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
