@@ -558,6 +558,10 @@ async fn read_prefix(resp: reqwest::Response, limit: usize) -> Vec<u8> {
 /// Decodes JSON into `T`; a failure names the JSON path of the value that did not fit, and an HTML
 /// body is reported as [`ErrorKind::UnexpectedContent`].
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    // Fast path without path tracking; only a failure pays for a second, tracked pass.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de);
     let value = value.and_then(|v| match de.end() {

@@ -251,6 +251,15 @@ impl Jenkins {
         self.http.get_json(self.api_url(prefix, tree)?).await
     }
 
+    /// Exploration only: GETs `prefix` + `api/json?depth=N`. `depth` re-embeds whole object graphs
+    /// (a node at depth 1 repeats the whole server root) and brings big servers to 504s, so nothing
+    /// in this crate sends it; prefer a [`Tree`].
+    pub async fn get_json_at_depth<T: DeserializeOwned>(&self, prefix: &str, depth: u32) -> Result<T> {
+        let mut url = self.api_url(prefix, None)?;
+        url.query_pairs_mut().append_pair("depth", &depth.to_string());
+        self.http.get_json(url).await
+    }
+
     /// The server root (`/api/json`): top-level jobs, views, settings.
     pub async fn root(&self, tree: Option<&Tree>) -> Result<Root> {
         self.get_json("", tree).await

@@ -52,17 +52,18 @@ impl JobPath {
     }
 
     /// From the names of the folders and the job, outermost first. A segment may hold any
-    /// character, `/` included; an empty one is an error.
+    /// character, `/` included; an empty, `.` or `..` segment is an error.
     pub fn from_segments<I, S>(segments: I) -> Result<JobPath>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let segments: Vec<String> = segments.into_iter().map(Into::into).collect();
-        if segments.iter().any(String::is_empty) {
+        if let Some(bad) = segments.iter().find(|s| s.is_empty() || *s == "." || *s == "..") {
+            // Jenkins refuses these names too, and URLs would read them as directory steps.
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("a job path has an empty segment: {segments:?}"),
+                format!("a job path cannot have an empty, `.` or `..` segment ({bad:?} in {segments:?})"),
             ));
         }
         Ok(JobPath { segments })
@@ -225,10 +226,46 @@ mod tests {
     fn full_name_rules() {
         assert!(JobPath::from_full_name("").is_err());
         assert!(JobPath::from_full_name("a//b").is_err());
+        assert!(JobPath::from_full_name("a/../b").is_err());
+        assert!(JobPath::from_segments(["."]).is_err());
         let p: JobPath = "/team/app/".parse().unwrap();
         assert_eq!(p.segments(), ["team", "app"]);
         assert_eq!(p.parent().unwrap().full_name(), "team");
         assert_eq!(p.name(), "app");
         assert_eq!(p.child("main").full_name(), "team/app/main");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn url_round_trip_keeps_any_segment(
+                segments in proptest::collection::vec("\\PC{1,12}".prop_filter("not a dot step", |s| s != "." && s != ".."), 1..5)
+            ) {
+                let path = JobPath::from_segments(segments.clone()).unwrap();
+                let url = format!("http://stale.example:8080/ctx/{}", path.url_path());
+                let back = JobPath::from_url(&url, &BaseUrl::parse("https://ci.example.com/ctx/").unwrap()).unwrap();
+                prop_assert_eq!(back.segments(), segments.as_slice());
+            }
+
+            #[test]
+            fn full_name_round_trip(
+                segments in proptest::collection::vec("[^/]{1,12}".prop_filter("not a dot step", |s| s != "." && s != ".."), 1..5)
+            ) {
+                let full = segments.join("/");
+                let path = JobPath::from_full_name(&full).unwrap();
+                prop_assert_eq!(path.full_name(), full);
+                prop_assert_eq!(path.segments(), segments.as_slice());
+            }
+
+            #[test]
+            fn encoded_paths_hold_only_safe_characters(segment in "\\PC{1,16}") {
+                let encoded = encode_segment(&segment);
+                prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+                prop_assert!(!encoded.contains('+'));
+            }
+        }
     }
 }

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::action::{Action, Cause, GitRevision, ParameterValue, TestResultSummary};
+use super::action::{Action, Cause, GitRevision, ParameterValue, TestResultSummary, actions_skip_empty};
 use super::artifact::Artifact;
-use super::raw::{raw_model, vec_or_null, vec_skip_empty};
+use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, UserRef};
 use super::string_enum::string_enum;
 
@@ -93,7 +93,7 @@ raw_model! {
         #[serde(deserialize_with = "vec_or_null")]
         pub artifacts: Vec<Artifact>,
         /// Actions, `{}` and `null` entries dropped; unknown ones kept raw.
-        #[serde(deserialize_with = "vec_skip_empty")]
+        #[serde(deserialize_with = "actions_skip_empty")]
         pub actions: Vec<Action>,
         /// The change set of a freestyle build (one SCM).
         pub change_set: Option<ChangeSet>,
@@ -178,33 +178,34 @@ pub struct ChangeSet {
     pub items: Vec<ChangeSetItem>,
 }
 
-raw_model! {
-    /// One commit of a change set.
-    pub struct ChangeSetItem {
-        /// The Java class, e.g. `hudson.plugins.git.GitChangeSet`.
-        #[serde(rename = "_class")]
-        pub class: Option<String>,
-        /// The commit id.
-        pub commit_id: Option<String>,
-        /// The commit time, in milliseconds since the epoch.
-        pub timestamp: Option<i64>,
-        /// The first line of the message.
-        pub msg: Option<String>,
-        /// The whole message.
-        pub comment: Option<String>,
-        /// The author.
-        pub author: Option<UserRef>,
-        /// The author's e-mail.
-        pub author_email: Option<String>,
-        /// The commit date as text.
-        pub date: Option<String>,
-        /// The paths the commit touched.
-        #[serde(deserialize_with = "vec_or_null")]
-        pub affected_paths: Vec<String>,
-        /// The paths with the kind of edit.
-        #[serde(deserialize_with = "vec_or_null")]
-        pub paths: Vec<ChangedPath>,
-    }
+/// One commit of a change set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ChangeSetItem {
+    /// The Java class, e.g. `hudson.plugins.git.GitChangeSet`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// The commit id.
+    pub commit_id: Option<String>,
+    /// The commit time, in milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    /// The first line of the message.
+    pub msg: Option<String>,
+    /// The whole message.
+    pub comment: Option<String>,
+    /// The author.
+    pub author: Option<UserRef>,
+    /// The author's e-mail.
+    pub author_email: Option<String>,
+    /// The commit date as text.
+    pub date: Option<String>,
+    /// The paths the commit touched.
+    #[serde(deserialize_with = "vec_or_null")]
+    pub affected_paths: Vec<String>,
+    /// The paths with the kind of edit.
+    #[serde(deserialize_with = "vec_or_null")]
+    pub paths: Vec<ChangedPath>,
 }
 
 /// A path a commit touched.

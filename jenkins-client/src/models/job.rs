@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::action::Action;
-use super::raw::{raw_model, vec_or_null, vec_skip_empty};
+use super::action::{Action, actions_skip_empty};
+use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, HealthReport};
 use super::string_enum::string_enum;
 use crate::JobPath;
@@ -118,10 +118,10 @@ raw_model! {
         #[serde(deserialize_with = "vec_or_null")]
         pub health_report: Vec<HealthReport>,
         /// Actions, `{}` and `null` entries dropped; unknown ones kept raw.
-        #[serde(deserialize_with = "vec_skip_empty")]
+        #[serde(deserialize_with = "actions_skip_empty")]
         pub actions: Vec<Action>,
         /// Job properties (parameter definitions live here on modern servers), unknown ones kept raw.
-        #[serde(deserialize_with = "vec_skip_empty")]
+        #[serde(deserialize_with = "actions_skip_empty")]
         pub property: Vec<Action>,
     }
 }

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::action::{Action, Cause};
-use super::raw::{raw_model, vec_or_null, vec_skip_empty};
+use super::action::{Action, Cause, actions_skip_empty};
+use super::raw::{raw_model, vec_or_null};
 use super::refs::BuildRef;
 
 /// The task a queue item is for: usually a job; a Pipeline `node {}` placeholder has a class only.
@@ -58,7 +58,7 @@ raw_model! {
         /// Left items that started: the build.
         pub executable: Option<BuildRef>,
         /// Actions (causes, parameters).
-        #[serde(deserialize_with = "vec_skip_empty")]
+        #[serde(deserialize_with = "actions_skip_empty")]
         pub actions: Vec<Action>,
     }
 }

@@ -77,8 +77,12 @@ impl Serialize for RawJson {
 
 /// Decodes `T` from raw JSON; a failure names the path inside this value.
 pub(crate) fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson) -> Result<T, E> {
+    // Fast path without path tracking; on failure decode again to find where.
+    if let Ok(value) = serde_json::from_str(raw.get()) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
         let path = err.path().to_string();
         if path == "." {
             E::custom(err.into_inner())
@@ -88,24 +92,6 @@ pub(crate) fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson)
     })
 }
 
-/// Deserializes a list, dropping `null` and `{}` entries (Jenkins puts both in `actions`).
-pub(crate) fn vec_skip_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    let items: Option<Vec<Option<RawJson>>> = Option::deserialize(d)?;
-    let mut out = Vec::new();
-    for raw in items.unwrap_or_default().into_iter().flatten() {
-        let text = raw.get().trim();
-        if text == "null" || is_empty_object(text) {
-            continue;
-        }
-        out.push(parse_raw(&raw)?);
-    }
-    Ok(out)
-}
-
 /// A list that may be `null`.
 pub(crate) fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
@@ -113,12 +99,6 @@ where
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-fn is_empty_object(text: &str) -> bool {
-    text.strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .is_some_and(|inner| inner.trim().is_empty())
 }
 
 /// Declares a model that is decoded into typed fields and also keeps its raw JSON in `raw`.
