@@ -44,6 +44,8 @@ pub enum ErrorKind {
     Protocol,
     /// The server cancelled what we waited for (a queued build that was cancelled).
     Cancelled,
+    /// The resource exists but does not offer this API (wfapi on a freestyle job).
+    NotSupported,
 }
 
 impl ErrorKind {
@@ -65,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::NotSupported => "not supported by this resource",
         }
     }
 

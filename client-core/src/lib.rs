@@ -21,6 +21,7 @@ mod origin;
 mod paginate;
 mod retry;
 mod stats;
+mod string_enum;
 mod transport;
 
 pub use auth::Auth;
@@ -35,3 +36,6 @@ pub use reqwest::header;
 pub use reqwest::{Method, StatusCode};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use url::Url;
+
+#[doc(hidden)]
+pub use serde as __serde;

@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use futures::TryStreamExt;
 use jenkins_client::{ConsoleOptions, Jenkins, JobPath, Tree};
+use jenkins_wfapi::Wfapi;
 use serde::Serialize;
 
 use crate::cli_error::CliError;
@@ -43,6 +44,32 @@ enum JenkinsCommand {
         /// The build number.
         number: u64,
     },
+    /// The stages of a Pipeline run, in order: stage_id, name, status, start_ms, duration_ms, error.
+    Stages {
+        /// The job's full name.
+        job: String,
+        /// The build number.
+        number: u64,
+    },
+    /// Answers the `input` step a Pipeline run waits for.
+    Input {
+        /// The job's full name.
+        job: String,
+        /// The build number.
+        number: u64,
+        /// Proceed.
+        #[arg(long, conflicts_with = "abort", required_unless_present = "abort")]
+        proceed: bool,
+        /// Abort (the run stops).
+        #[arg(long)]
+        abort: bool,
+        /// Which input, when the run waits for several.
+        #[arg(long)]
+        id: Option<String>,
+        /// A parameter value for proceeding, `NAME=VALUE` (repeatable); `true`/`false` are booleans.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
     /// The console log of a build, written to stdout as it grows.
     Log {
         /// The job's full name.
@@ -73,6 +100,25 @@ struct BuildLine<'a> {
     timestamp_ms: Option<i64>,
     duration_ms: Option<i64>,
     url: String,
+}
+
+#[derive(Serialize)]
+struct StageLine<'a> {
+    stage_id: Option<&'a str>,
+    name: Option<&'a str>,
+    status: Option<&'a str>,
+    start_ms: Option<i64>,
+    duration_ms: Option<i64>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct InputLine<'a> {
+    job: &'a str,
+    build_number: u64,
+    input_id: Option<&'a str>,
+    message: Option<&'a str>,
+    action: &'a str,
 }
 
 #[derive(Serialize)]
@@ -131,6 +177,24 @@ pub async fn run(args: JenkinsArgs) -> Result<(), CliError> {
             number,
             follow,
         } => log(&jenkins, &job_path(job)?, *number, *follow).await,
+        JenkinsCommand::Stages { job, number } => {
+            stages(&jenkins, &job_path(job)?, *number, &mut out).await
+        }
+        JenkinsCommand::Input {
+            job,
+            number,
+            proceed,
+            id,
+            params,
+            ..
+        } => {
+            let answer = InputAnswer {
+                proceed: *proceed,
+                id: id.as_deref(),
+                params,
+            };
+            input(&jenkins, &job_path(job)?, *number, answer, &mut out).await
+        }
     };
     // Whatever was written before a failure still reaches the reader.
     let flushed = out.flush();
@@ -236,5 +300,108 @@ async fn log(jenkins: &Jenkins, job: &JobPath, number: u64, follow: bool) -> Res
             stdout.flush()?;
         }
     }
+    Ok(())
+}
+
+async fn stages(
+    jenkins: &Jenkins,
+    job: &JobPath,
+    number: u64,
+    out: &mut JsonLines,
+) -> Result<(), CliError> {
+    let wfapi = Wfapi::new(jenkins.clone());
+    let run = wfapi.run(job, number).await.map_err(CliError::jenkins)?;
+    for stage in &run.stages {
+        out.write(&StageLine {
+            stage_id: stage.id.as_deref(),
+            name: stage.name.as_deref(),
+            status: stage.status.as_ref().map(|s| s.as_str()),
+            start_ms: stage.start_time_millis,
+            duration_ms: stage.duration_millis,
+            error: stage.error.as_ref().and_then(|e| e.message.as_deref()),
+        })?;
+    }
+    Ok(())
+}
+
+/// What to answer an `input` step.
+struct InputAnswer<'a> {
+    proceed: bool,
+    id: Option<&'a str>,
+    params: &'a [String],
+}
+
+fn parse_params(params: &[String]) -> Result<Vec<(&str, serde_json::Value)>, CliError> {
+    params
+        .iter()
+        .map(|p| {
+            let (name, value) = p
+                .split_once('=')
+                .ok_or_else(|| CliError::Config(format!("`--param {p}` must be NAME=VALUE")))?;
+            let value = match value {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                text => serde_json::Value::String(text.to_owned()),
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
+
+async fn input(
+    jenkins: &Jenkins,
+    job: &JobPath,
+    number: u64,
+    answer: InputAnswer<'_>,
+    out: &mut JsonLines,
+) -> Result<(), CliError> {
+    let values = parse_params(answer.params)?;
+    let wfapi = Wfapi::new(jenkins.clone());
+    let pending = wfapi
+        .pending_input_actions(job, number)
+        .await
+        .map_err(CliError::jenkins)?;
+    let chosen = match (answer.id, pending.as_slice()) {
+        (_, []) => {
+            eprintln!("{job} #{number} waits for no input: nothing to do");
+            return Ok(());
+        }
+        (Some(id), all) => all
+            .iter()
+            .find(|a| a.id.as_deref() == Some(id))
+            .ok_or_else(|| {
+                let ids: Vec<&str> = all.iter().filter_map(|a| a.id.as_deref()).collect();
+                CliError::Config(format!(
+                    "{job} #{number} has no pending input `{id}`; pending: {}",
+                    ids.join(", ")
+                ))
+            })?,
+        (None, [one]) => one,
+        (None, all) => {
+            let ids: Vec<&str> = all.iter().filter_map(|a| a.id.as_deref()).collect();
+            return Err(CliError::Config(format!(
+                "{job} #{number} waits for {} inputs ({}): choose one with --id",
+                all.len(),
+                ids.join(", ")
+            )));
+        }
+    };
+    let action = if answer.proceed {
+        wfapi
+            .proceed_input(chosen, &values)
+            .await
+            .map_err(CliError::jenkins)?;
+        "proceed"
+    } else {
+        wfapi.abort_input(chosen).await.map_err(CliError::jenkins)?;
+        "abort"
+    };
+    out.write(&InputLine {
+        job: &job.full_name(),
+        build_number: number,
+        input_id: chosen.id.as_deref(),
+        message: chosen.message.as_deref(),
+        action,
+    })?;
     Ok(())
 }

@@ -202,3 +202,119 @@ async fn a_user_without_a_token_is_a_configuration_error() {
     assert!(stderr.contains("JENKINS_API_TOKEN"), "{stderr}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn stages_of_a_pipeline_run_in_wfapi_order() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/job/team/job/pipe/7/wfapi/describe"))
+        .respond_with(jenkins_json(json!({"id": "7", "name": "#7", "status": "FAILED", "stages": [
+            {"id": "6", "name": "Build", "status": "SUCCESS", "startTimeMillis": 1000, "durationMillis": 500},
+            {"id": "12", "name": "Test", "status": "FAILED", "startTimeMillis": 1500, "durationMillis": 250,
+             "error": {"message": "script returned exit code 1", "type": "hudson.AbortException"}}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/free/3/wfapi/describe"))
+        .respond_with(ResponseTemplate::new(404).set_body_raw("<html/>", "text/html"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/free/3/api/json"))
+        .respond_with(jenkins_json(
+            json!({"_class": "hudson.model.FreeStyleBuild"}),
+        ))
+        .mount(&server)
+        .await;
+    let out = ci_sync(
+        &server,
+        &["jenkins", "stages", "team/pipe", "7"],
+        Some("tok"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stages = lines(&out);
+    assert_eq!(
+        stages,
+        vec![
+            json!({"stage_id": "6", "name": "Build", "status": "SUCCESS", "start_ms": 1000, "duration_ms": 500, "error": null}),
+            json!({"stage_id": "12", "name": "Test", "status": "FAILED", "start_ms": 1500, "duration_ms": 250,
+                   "error": "script returned exit code 1"}),
+        ]
+    );
+    let out = ci_sync(&server, &["jenkins", "stages", "free", "3"], Some("tok")).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Pipeline"));
+}
+
+#[tokio::test]
+async fn input_proceeds_aborts_or_says_there_is_none() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/job/pipe/5/wfapi/pendingInputActions"))
+        .respond_with(jenkins_json(json!([{"id": "Ok1", "message": "Deploy?", "proceedText": "Yes",
+            "proceedUrl": "/jenkins/job/pipe/5/wfapi/inputSubmit?inputId=Ok1", "abortUrl": "/jenkins/job/pipe/5/input/Ok1/abort"}])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/pipe/6/wfapi/pendingInputActions"))
+        .respond_with(jenkins_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(path("/jenkins/job/pipe/5/wfapi/inputSubmit"))
+        .and(wiremock::matchers::body_string_contains("TARGET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(path("/jenkins/job/pipe/5/input/Ok1/abort"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = ci_sync(
+        &server,
+        &[
+            "jenkins",
+            "input",
+            "pipe",
+            "5",
+            "--proceed",
+            "--param",
+            "TARGET=prod",
+        ],
+        Some("tok"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out)[0]["action"], "proceed");
+    let out = ci_sync(
+        &server,
+        &["jenkins", "input", "pipe", "5", "--abort"],
+        Some("tok"),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&out)[0]["input_id"], "Ok1");
+    let out = ci_sync(
+        &server,
+        &["jenkins", "input", "pipe", "6", "--abort"],
+        Some("tok"),
+    )
+    .await;
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waits for no input"));
+    assert!(out.stdout.is_empty());
+    let out = ci_sync(&server, &["jenkins", "input", "pipe", "6"], Some("tok")).await;
+    assert!(!out.status.success(), "--proceed or --abort is required");
+}

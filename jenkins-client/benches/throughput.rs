@@ -86,7 +86,9 @@ fn peak_rss_mib() -> Option<f64> {
 /// pieces so that the server itself holds no more than that.
 async fn serve_log(listener: tokio::net::TcpListener, size: u64) {
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else { return };
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
         tokio::spawn(async move {
             let mut request = [0u8; 4096];
             let _ = socket.read(&mut request).await;
@@ -96,7 +98,8 @@ async fn serve_log(listener: tokio::net::TcpListener, size: u64) {
             if socket.write_all(head.as_bytes()).await.is_err() {
                 return;
             }
-            let line = "[2024-01-01T00:00:00Z] compiling module ✓ ünïcode line of a big build log\n";
+            let line =
+                "[2024-01-01T00:00:00Z] compiling module ✓ ünïcode line of a big build log\n";
             let mut piece = Vec::with_capacity(65_536);
             while piece.len() + line.len() <= 65_536 {
                 piece.extend_from_slice(line.as_bytes());
@@ -115,7 +118,9 @@ async fn serve_log(listener: tokio::net::TcpListener, size: u64) {
 
 async fn bench_console() {
     const SIZE: u64 = 200 * 1024 * 1024;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
     let addr = listener.local_addr().unwrap();
     tokio::spawn(serve_log(listener, SIZE));
     let jenkins = Jenkins::builder(format!("http://{addr}/")).build().unwrap();
@@ -157,12 +162,19 @@ fn main() {
         return bench_decode();
     }
     if args.iter().any(|a| a == "console") {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         return runtime.block_on(bench_console());
     }
     let exe = std::env::current_exe().expect("the bench binary's path");
     for which in ["decode", "console"] {
-        let status = std::process::Command::new(&exe).arg(which).status().expect("run a benchmark");
+        let status = std::process::Command::new(&exe)
+            .arg(which)
+            .status()
+            .expect("run a benchmark");
         assert!(status.success(), "benchmark {which} failed");
     }
 }

@@ -163,6 +163,12 @@ pub struct Jenkins {
     pub(crate) concurrency: usize,
 }
 
+impl AsRef<Jenkins> for Jenkins {
+    fn as_ref(&self) -> &Jenkins {
+        self
+    }
+}
+
 impl fmt::Debug for Jenkins {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Jenkins")
@@ -254,9 +260,14 @@ impl Jenkins {
     /// Exploration only: GETs `prefix` + `api/json?depth=N`. `depth` re-embeds whole object graphs
     /// (a node at depth 1 repeats the whole server root) and brings big servers to 504s, so nothing
     /// in this crate sends it; prefer a [`Tree`].
-    pub async fn get_json_at_depth<T: DeserializeOwned>(&self, prefix: &str, depth: u32) -> Result<T> {
+    pub async fn get_json_at_depth<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+        depth: u32,
+    ) -> Result<T> {
         let mut url = self.api_url(prefix, None)?;
-        url.query_pairs_mut().append_pair("depth", &depth.to_string());
+        url.query_pairs_mut()
+            .append_pair("depth", &depth.to_string());
         self.http.get_json(url).await
     }
 

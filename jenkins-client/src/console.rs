@@ -83,13 +83,28 @@ impl Jenkins {
         number: u64,
         options: ConsoleOptions,
     ) -> impl Stream<Item = Result<ConsoleChunk>> + Send + 'static {
+        let url = self.url(&format!(
+            "{}{number}/logText/progressiveText",
+            job.url_path()
+        ));
+        self.progressive_text(url, options)
+    }
+
+    /// Any `progressiveText` endpoint as a stream of chunks (a build's console, a Pipeline step's
+    /// log at `.../execution/node/ID/log/logText/progressiveText`). `url` must be of the configured
+    /// origin; `start` is added as its query.
+    pub fn progressive_text(
+        &self,
+        url: Result<client_core::Url>,
+        options: ConsoleOptions,
+    ) -> impl Stream<Item = Result<ConsoleChunk>> + Send + 'static {
         let jenkins = self.clone();
-        let path = format!("{}{number}/logText/progressiveText", job.url_path());
         let pause = options.poll_interval.unwrap_or(self.console_poll);
         async_stream::try_stream! {
+            let endpoint = url?;
             let mut start = options.start;
             loop {
-                let mut url = jenkins.url(&path)?;
+                let mut url = endpoint.clone();
                 url.query_pairs_mut().append_pair("start", &start.to_string());
                 let resp = jenkins.http.send(Request::get(url.clone())).await?;
                 let size: u64 = resp

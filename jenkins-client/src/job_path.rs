@@ -59,11 +59,16 @@ impl JobPath {
         S: Into<String>,
     {
         let segments: Vec<String> = segments.into_iter().map(Into::into).collect();
-        if let Some(bad) = segments.iter().find(|s| s.is_empty() || *s == "." || *s == "..") {
+        if let Some(bad) = segments
+            .iter()
+            .find(|s| s.is_empty() || *s == "." || *s == "..")
+        {
             // Jenkins refuses these names too, and URLs would read them as directory steps.
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("a job path cannot have an empty, `.` or `..` segment ({bad:?} in {segments:?})"),
+                format!(
+                    "a job path cannot have an empty, `.` or `..` segment ({bad:?} in {segments:?})"
+                ),
             ));
         }
         Ok(JobPath { segments })

@@ -220,9 +220,16 @@ async fn connect_errors_are_retried_then_reported() {
 #[tokio::test]
 async fn the_client_side_rate_limit_spaces_requests() {
     let server = MockServer::start().await;
-    Mock::given(path("/x")).respond_with(json("[]")).expect(5).mount(&server).await;
+    Mock::given(path("/x"))
+        .respond_with(json("[]"))
+        .expect(5)
+        .mount(&server)
+        .await;
     let c = client_core::HttpClient::builder(server.uri())
-        .rate_limit(std::num::NonZeroU32::new(20).unwrap(), std::num::NonZeroU32::new(1).unwrap())
+        .rate_limit(
+            std::num::NonZeroU32::new(20).unwrap(),
+            std::num::NonZeroU32::new(1).unwrap(),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -230,5 +237,9 @@ async fn the_client_side_rate_limit_spaces_requests() {
         let _: Value = c.get_json(c.base().join("x").unwrap()).await.unwrap();
     }
     // 20 a second in bursts of 1: the four requests after the first wait 50 ms each at least.
-    assert!(started.elapsed() >= Duration::from_millis(190), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -134,16 +134,29 @@ struct DefinitionList {
 }
 
 /// Decodes the rest of an action of a known shape from `de`.
-fn typed<'de, D: Deserializer<'de>>(shape: Shape, class: Option<String>, de: D) -> Result<Action, D::Error> {
+fn typed<'de, D: Deserializer<'de>>(
+    shape: Shape,
+    class: Option<String>,
+    de: D,
+) -> Result<Action, D::Error> {
     Ok(match shape {
         Shape::Causes => Action::Causes(CauseList::deserialize(de)?.causes),
         Shape::Parameters => Action::Parameters(ParameterList::deserialize(de)?.parameters),
         Shape::ParameterDefinitions => {
             Action::ParameterDefinitions(DefinitionList::deserialize(de)?.parameter_definitions)
         }
-        Shape::GitBuildData => Action::GitBuildData(GitBuildData { class, ..GitBuildData::deserialize(de)? }),
-        Shape::TestResults => Action::TestResults(TestResultSummary { class, ..TestResultSummary::deserialize(de)? }),
-        Shape::TimeInQueue => Action::TimeInQueue(TimeInQueue { class, ..TimeInQueue::deserialize(de)? }),
+        Shape::GitBuildData => Action::GitBuildData(GitBuildData {
+            class,
+            ..GitBuildData::deserialize(de)?
+        }),
+        Shape::TestResults => Action::TestResults(TestResultSummary {
+            class,
+            ..TestResultSummary::deserialize(de)?
+        }),
+        Shape::TimeInQueue => Action::TimeInQueue(TimeInQueue {
+            class,
+            ..TimeInQueue::deserialize(de)?
+        }),
         Shape::Other => {
             let rest = serde_json::Map::deserialize(de)?;
             other(class, rest)
@@ -201,7 +214,9 @@ impl<'de> Visitor<'de> for ActionVisitor {
         while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
             rest.insert(k, v);
         }
-        let class = rest.remove("_class").and_then(|c| c.as_str().map(str::to_owned));
+        let class = rest
+            .remove("_class")
+            .and_then(|c| c.as_str().map(str::to_owned));
         Ok(Some(by_keys(class, rest)))
     }
 }
@@ -240,7 +255,11 @@ pub(crate) fn actions_skip_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<
         }
     }
     let entries: Option<Vec<Entry>> = Option::deserialize(d)?;
-    Ok(entries.unwrap_or_default().into_iter().filter_map(|e| e.0).collect())
+    Ok(entries
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| e.0)
+        .collect())
 }
 
 /// Why a build started: a user, an upstream build, an SCM change, a timer, a replay, ...

@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::action::{Action, Cause, GitRevision, ParameterValue, TestResultSummary, actions_skip_empty};
+use super::action::{
+    Action, Cause, GitRevision, ParameterValue, TestResultSummary, actions_skip_empty,
+};
 use super::artifact::Artifact;
 use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, UserRef};
-use super::string_enum::string_enum;
 
-string_enum! {
+client_core::string_enum! {
     /// The result of a finished build. A running build has none (`result: null`).
     pub enum BuildResult {
         /// All went well.
@@ -31,7 +32,7 @@ impl BuildResult {
     }
 }
 
-string_enum! {
+client_core::string_enum! {
     /// What kind of build, read from its `_class`.
     pub enum BuildKind {
         /// `hudson.model.FreeStyleBuild`.

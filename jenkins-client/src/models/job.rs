@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::action::{Action, actions_skip_empty};
 use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, HealthReport};
-use super::string_enum::string_enum;
 use crate::JobPath;
 
-string_enum! {
+client_core::string_enum! {
     /// What kind of job, read from its `_class`.
     pub enum JobKind {
         /// `hudson.model.FreeStyleProject`.

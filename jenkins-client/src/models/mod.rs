@@ -14,7 +14,6 @@ mod misc;
 mod queue;
 pub(crate) mod raw;
 mod refs;
-mod string_enum;
 mod view;
 
 pub use action::{
