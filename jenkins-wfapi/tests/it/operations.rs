@@ -182,3 +182,73 @@ async fn the_full_log_of_a_node_is_streamed_from_its_console_url() {
     let chunks: Vec<_> = wfapi.full_node_log(&log).try_collect().await.unwrap();
     assert_eq!(String::from_utf8(chunks.concat()).unwrap(), full);
 }
+
+#[tokio::test]
+async fn every_endpoint_by_path() {
+    let server = MockServer::start().await;
+    let job = "/ci/job/Test%20Workflow";
+    let cases = [
+        (format!("{job}/wfapi/describe"), "wfapi/job-describe.json"),
+        (
+            format!("{job}/16/wfapi/describe"),
+            "wfapi/run-describe-paused-pending-input.json",
+        ),
+        (
+            format!("{job}/17/execution/node/8/wfapi/describe"),
+            "wfapi/node-describe-failed-error.json",
+        ),
+        (
+            format!("{job}/17/execution/node/9/wfapi/log"),
+            "wfapi/node-log.json",
+        ),
+        (format!("{job}/14/wfapi/artifacts"), "wfapi/artifacts.json"),
+        (
+            format!("{job}/11/wfapi/pendingInputActions"),
+            "wfapi/pending-input-actions.json",
+        ),
+        (
+            format!("{job}/18/wfapi/changesets"),
+            "wfapi/changesets.json",
+        ),
+    ];
+    for (at, file) in &cases {
+        Mock::given(path(at.as_str()))
+            .respond_with(crate::support::json_fixture(file))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path(format!("{job}/wfapi/runs")))
+        .and(query_param("since", "#14"))
+        .and(query_param("fullStages", "true"))
+        .respond_with(crate::support::json_fixture("wfapi/runs-history.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let wfapi = wfapi(&server, "/ci/");
+    let tw = JobPath::from_full_name("Test Workflow").unwrap();
+    assert_eq!(wfapi.describe_job(&tw).await.unwrap().run_count, Some(17));
+    let query = jenkins_wfapi::RunsQuery::default()
+        .since("#14")
+        .full_stages(true);
+    assert_eq!(wfapi.runs(&tw, &query).await.unwrap().len(), 2);
+    assert_eq!(
+        wfapi.run(&tw, 16).await.unwrap().status,
+        Some(Status::PausedPendingInput)
+    );
+    assert_eq!(
+        wfapi.node(&tw, 17, "8").await.unwrap().status,
+        Some(Status::Failed)
+    );
+    assert_eq!(
+        wfapi.node_log(&tw, 17, "9").await.unwrap().length,
+        Some(295)
+    );
+    assert_eq!(wfapi.artifacts(&tw, 14).await.unwrap().len(), 2);
+    assert_eq!(wfapi.pending_input_actions(&tw, 11).await.unwrap().len(), 1);
+    assert_eq!(
+        wfapi.changesets(&tw, 18).await.unwrap()[0].commit_count,
+        Some(3)
+    );
+}
