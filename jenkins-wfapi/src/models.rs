@@ -231,52 +231,18 @@ pub struct FlowError {
     pub kind: Option<String>,
 }
 
-/// A stage of a run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-#[non_exhaustive]
-pub struct Stage {
-    /// Links.
-    #[serde(rename = "_links")]
-    pub links: NodeLinks,
-    /// The flow node id of the stage.
-    pub id: Option<String>,
-    /// The stage's name.
-    pub name: Option<String>,
-    /// The agent it ran on.
-    pub exec_node: Option<String>,
-    /// The status.
-    pub status: Option<Status>,
-    /// What failed, for a failed stage.
-    pub error: Option<FlowError>,
-    /// Start, in milliseconds since the epoch (0 for stages not executed).
-    pub start_time_millis: Option<i64>,
-    /// Duration in milliseconds.
-    pub duration_millis: Option<i64>,
-    /// Time paused for input, in milliseconds.
-    pub pause_duration_millis: Option<i64>,
-    /// The stage's flow nodes, with `fullStages=true` (at most 100 per stage).
-    #[serde(deserialize_with = "vec_or_null")]
-    pub stage_flow_nodes: Vec<FlowNode>,
-    /// Fields this crate does not know.
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// `/job/X/N/execution/node/ID/wfapi/describe`: a stage with its flow nodes, or a step.
-pub type NodeDescription = Stage;
-
-/// A flow node (step) of a stage.
+/// A flow node: a stage of a run (with its steps in `stage_flow_nodes` when asked for), or a step
+/// (with `parent_nodes` and a `log` link). Jenkins' own model has the stage extend the node.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct FlowNode {
-    /// Links (`self`, `log`).
+    /// Links (`self`; `log` for steps).
     #[serde(rename = "_links")]
     pub links: NodeLinks,
     /// The node id.
     pub id: Option<String>,
-    /// The step's name, e.g. `Shell Script`.
+    /// The stage's or step's name (`Build`, `Shell Script`).
     pub name: Option<String>,
     /// The agent it ran on.
     pub exec_node: Option<String>,
@@ -284,21 +250,30 @@ pub struct FlowNode {
     pub status: Option<Status>,
     /// What failed.
     pub error: Option<FlowError>,
-    /// The step's arguments in short, e.g. the shell command.
+    /// Steps: the arguments in short, e.g. the shell command.
     pub parameter_description: Option<String>,
-    /// Start, in milliseconds since the epoch.
+    /// Start, in milliseconds since the epoch (0 for nodes not executed).
     pub start_time_millis: Option<i64>,
     /// Duration in milliseconds.
     pub duration_millis: Option<i64>,
     /// Time paused for input, in milliseconds.
     pub pause_duration_millis: Option<i64>,
-    /// Ids of the nodes before it.
+    /// Stages: their steps, with `fullStages=true` or from a node description (at most 100).
+    #[serde(deserialize_with = "vec_or_null")]
+    pub stage_flow_nodes: Vec<FlowNode>,
+    /// Steps: ids of the nodes before them.
     #[serde(deserialize_with = "vec_or_null")]
     pub parent_nodes: Vec<String>,
     /// Fields this crate does not know.
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+/// A stage of a run.
+pub type Stage = FlowNode;
+
+/// `/job/X/N/execution/node/ID/wfapi/describe`: a stage with its flow nodes, or a step.
+pub type NodeDescription = FlowNode;
 
 /// `/job/X/N/execution/node/ID/wfapi/log`: the start of a step's log (about 10 KiB).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -2,19 +2,12 @@
 //! jenkins-wfapi covers) decodes into its model, with the facts each file was recorded for.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use client_core::{BaseUrl, decode_json};
 use jenkins_client::JobPath;
 use jenkins_client::models::*;
 
-pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/jenkins")
-}
-
-pub fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(fixture_dir().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
-}
+pub use test_support::{jenkins_fixture as fixture, jenkins_fixture_dir as fixture_dir};
 
 fn decode<T: serde::de::DeserializeOwned>(rel: &str) -> T {
     decode_json(&fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))

@@ -1,35 +1,13 @@
-use std::path::PathBuf;
-use std::time::Duration;
+//! Helpers: a wfapi client against a mock server; the rest comes from `test-support`.
 
-use client_core::RetryPolicy;
 use jenkins_client::Jenkins;
 use jenkins_wfapi::Wfapi;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
-pub fn fixture(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/jenkins")
-        .join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+pub use test_support::{catch_all, jenkins_fixture as fixture, json, json_fixture};
 
-pub fn json(body: impl AsRef<[u8]>) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_raw(body.as_ref().to_vec(), "application/json;charset=utf-8")
-}
-
-pub fn json_fixture(rel: &str) -> ResponseTemplate {
-    json(fixture(rel))
-}
-
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 2,
-        min_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(2),
-        max_retry_after: Duration::from_millis(5),
-        jitter: false,
-    }
+pub fn fast_retry() -> client_core::RetryPolicy {
+    test_support::fast_retry(2)
 }
 
 pub fn wfapi(server: &MockServer, context: &str) -> Wfapi {
@@ -40,17 +18,4 @@ pub fn wfapi(server: &MockServer, context: &str) -> Wfapi {
             .build()
             .unwrap(),
     )
-}
-
-pub async fn catch_all(server: &MockServer) {
-    Mock::given(wiremock::matchers::any())
-        .respond_with(|req: &wiremock::Request| {
-            ResponseTemplate::new(599)
-                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
-        })
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: no unexpected request")
-        .mount(server)
-        .await;
 }
