@@ -1,0 +1,122 @@
+//! Where records land: the trait, write statistics, and opening a destination from a URL.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::record::Operation;
+use crate::schema::TableSchema;
+
+/// The saved states of a source's partitions.
+pub type State = BTreeMap<String, serde_json::Value>;
+
+/// Rows written to one table by a batch or a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    /// Rows inserted or changed.
+    pub upserted: u64,
+    /// Rows sent again with the same values (nothing written).
+    pub unchanged: u64,
+    /// Rows newly marked deleted.
+    pub deleted: u64,
+}
+
+impl TableCounts {
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: TableCounts) {
+        self.upserted += other.upserted;
+        self.unchanged += other.unchanged;
+        self.deleted += other.deleted;
+    }
+}
+
+/// What one batch wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Per table.
+    pub tables: BTreeMap<String, TableCounts>,
+    /// Checkpoints whose state changed.
+    pub checkpoints: u64,
+}
+
+/// A destination of records and state. Methods are blocking: the engine runs them on a blocking
+/// thread of its own.
+pub trait Destination: Send + 'static {
+    /// Creates missing tables and adds missing columns (never drops anything).
+    fn prepare(&mut self, source: &str, tables: &[TableSchema]) -> Result<()>;
+
+    /// The state saved by earlier runs of `source`.
+    fn load_state(&mut self, source: &str) -> Result<State>;
+
+    /// Applies a batch atomically: its rows and its checkpoints are durable together or not at all.
+    fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats>;
+
+    /// A short description for messages (`sqlite:///path/ci-sync.db`).
+    fn describe(&self) -> String;
+}
+
+/// A parsed destination URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationUrl {
+    /// `sqlite://relative.db` (relative to the current folder) or `sqlite:///absolute/path.db`.
+    Sqlite(PathBuf),
+    /// `jsonl://-` (stdout), `jsonl://relative.jsonl` or `jsonl:///absolute/path.jsonl`.
+    JsonLines(Option<PathBuf>),
+}
+
+impl DestinationUrl {
+    /// Parses `sqlite://...` or `jsonl://...`.
+    pub fn parse(url: &str) -> Result<DestinationUrl> {
+        let bad = |why: &str| Error::Config(format!("destination `{url}`: {why}"));
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("expected sqlite://PATH or jsonl://PATH"))?;
+        if rest.is_empty() {
+            return Err(bad("the path is empty"));
+        }
+        match scheme {
+            "sqlite" => Ok(DestinationUrl::Sqlite(PathBuf::from(rest))),
+            "jsonl" if rest == "-" => Ok(DestinationUrl::JsonLines(None)),
+            "jsonl" => Ok(DestinationUrl::JsonLines(Some(PathBuf::from(rest)))),
+            other => Err(bad(&format!("unknown scheme `{other}` (sqlite or jsonl)"))),
+        }
+    }
+
+    /// Opens the destination.
+    pub fn open(&self) -> Result<Box<dyn Destination>> {
+        Ok(match self {
+            DestinationUrl::Sqlite(path) => Box::new(crate::sqlite::SqliteDestination::open(path)?),
+            DestinationUrl::JsonLines(path) => {
+                Box::new(crate::jsonl::JsonLinesDestination::open(path.as_deref())?)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            DestinationUrl::parse("sqlite://ci-sync.db").unwrap(),
+            DestinationUrl::Sqlite("ci-sync.db".into())
+        );
+        assert_eq!(
+            DestinationUrl::parse("sqlite:///abs/x.db").unwrap(),
+            DestinationUrl::Sqlite("/abs/x.db".into())
+        );
+        assert_eq!(
+            DestinationUrl::parse("jsonl://-").unwrap(),
+            DestinationUrl::JsonLines(None)
+        );
+        assert_eq!(
+            DestinationUrl::parse("jsonl://out.jsonl").unwrap(),
+            DestinationUrl::JsonLines(Some("out.jsonl".into()))
+        );
+        for bad in ["ci-sync.db", "sqlite://", "postgres://h/db", "mysql://x"] {
+            assert!(DestinationUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

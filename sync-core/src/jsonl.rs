@@ -1,0 +1,164 @@
+//! Singer-style JSON lines: `SCHEMA`, `RECORD` and `STATE` messages to stdout or a file, so that
+//! existing Singer targets and loaders can consume a sync.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::destination::{Destination, State, TableCounts, WriteStats};
+use crate::error::{Error, Result};
+use crate::record::{Operation, Value, format_timestamp};
+use crate::schema::TableSchema;
+
+/// Singer messages on stdout or in a file. It keeps no state between runs of its own: every run is
+/// a full sync, and the `STATE` messages it writes are for the consumer to keep.
+pub struct JsonLinesDestination {
+    out: BufWriter<Box<dyn Write + Send>>,
+    name: String,
+    tables: HashMap<String, TableSchema>,
+    state: Map<String, Json>,
+}
+
+impl std::fmt::Debug for JsonLinesDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JsonLinesDestination({})", self.name)
+    }
+}
+
+impl JsonLinesDestination {
+    /// Writes to `path`, or to stdout when `None`.
+    pub fn open(path: Option<&Path>) -> Result<JsonLinesDestination> {
+        let (out, name): (Box<dyn Write + Send>, String) = match path {
+            None => (Box::new(std::io::stdout()), "jsonl://-".to_owned()),
+            Some(p) => {
+                let file = File::create(p).map_err(|source| Error::Io {
+                    what: format!("creating {}", p.display()),
+                    source,
+                })?;
+                (Box::new(file), format!("jsonl://{}", p.display()))
+            }
+        };
+        Ok(JsonLinesDestination {
+            out: BufWriter::new(out),
+            name,
+            tables: HashMap::new(),
+            state: Map::new(),
+        })
+    }
+
+    /// Writes to any writer (for tests and embedding).
+    pub fn to_writer(writer: impl Write + Send + 'static) -> JsonLinesDestination {
+        JsonLinesDestination {
+            out: BufWriter::new(Box::new(writer)),
+            name: "jsonl://writer".into(),
+            tables: HashMap::new(),
+            state: Map::new(),
+        }
+    }
+
+    fn emit(&mut self, message: &Json) -> Result<()> {
+        serde_json::to_writer(&mut self.out, message)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"))
+            .map_err(|source| Error::Io {
+                what: format!("writing {}", self.name),
+                source,
+            })
+    }
+}
+
+fn schema_message(t: &TableSchema) -> Json {
+    let mut properties = Map::new();
+    for c in &t.columns {
+        let mut p = json!({ "type": ["null", c.ty.json_schema_type()] });
+        if c.ty == crate::schema::ColumnType::Timestamp {
+            p["format"] = json!("date-time");
+        }
+        properties.insert(c.name.clone(), p);
+    }
+    json!({
+        "type": "SCHEMA",
+        "stream": t.name,
+        "schema": { "type": "object", "properties": properties },
+        "key_properties": t.primary_key,
+    })
+}
+
+impl Destination for JsonLinesDestination {
+    fn prepare(&mut self, _source: &str, tables: &[TableSchema]) -> Result<()> {
+        for t in tables {
+            t.validate()?;
+            self.emit(&schema_message(t))?;
+            self.tables.insert(t.name.clone(), t.clone());
+        }
+        Ok(())
+    }
+
+    fn load_state(&mut self, _source: &str) -> Result<State> {
+        Ok(State::new())
+    }
+
+    fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
+        let mut stats = WriteStats::default();
+        let now = format_timestamp(jiff::Timestamp::now().as_millisecond());
+        for op in batch {
+            match op {
+                Operation::Upsert(record) => {
+                    let t = self.tables.get(&*record.table).ok_or_else(|| {
+                        Error::Record(format!("table `{}` was not prepared", record.table))
+                    })?;
+                    let fields: Map<String, Json> = t
+                        .columns
+                        .iter()
+                        .zip(&record.values)
+                        .map(|(c, v)| (c.name.clone(), v.to_json()))
+                        .collect();
+                    let message = json!({ "type": "RECORD", "stream": &*record.table, "record": fields, "time_extracted": now });
+                    self.emit(&message)?;
+                    stats
+                        .tables
+                        .entry(record.table.to_string())
+                        .or_insert_with(TableCounts::default)
+                        .upserted += 1;
+                }
+                Operation::SoftDelete { table, key, at_ms } => {
+                    let t = self.tables.get(&**table).ok_or_else(|| {
+                        Error::Record(format!("table `{table}` was not prepared"))
+                    })?;
+                    let mut fields: Map<String, Json> = t
+                        .primary_key
+                        .iter()
+                        .cloned()
+                        .zip(key.iter().map(Value::to_json))
+                        .collect();
+                    let at = Value::Timestamp(*at_ms).to_json();
+                    if let Some(sd) = &t.soft_delete {
+                        fields.insert(sd.clone(), at.clone());
+                    }
+                    // The Stitch/Singer convention for deleted rows.
+                    fields.insert("_sdc_deleted_at".into(), at);
+                    self.emit(&json!({ "type": "RECORD", "stream": &**table, "record": fields, "time_extracted": now }))?;
+                    stats.tables.entry(table.to_string()).or_default().deleted += 1;
+                }
+                Operation::Checkpoint(cp) => {
+                    self.state.insert(cp.partition.clone(), cp.state.clone());
+                    let message = json!({ "type": "STATE", "value": { "source": source, "bookmarks": self.state } });
+                    self.emit(&message)?;
+                    stats.checkpoints += 1;
+                }
+            }
+        }
+        self.out.flush().map_err(|source| Error::Io {
+            what: format!("writing {}", self.name),
+            source,
+        })?;
+        Ok(stats)
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}

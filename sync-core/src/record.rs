@@ -1,0 +1,241 @@
+//! Values, records and the operations a source emits.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::schema::{ColumnType, TableSchema};
+
+/// A value of a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL / JSON null.
+    Null,
+    /// Text.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Real(f64),
+    /// A boolean.
+    Boolean(bool),
+    /// An instant in milliseconds since the epoch.
+    Timestamp(i64),
+    /// A JSON document, as text.
+    Json(String),
+}
+
+impl Value {
+    /// Whether the value fits a column of type `ty` (NULL fits every column).
+    pub fn fits(&self, ty: ColumnType) -> bool {
+        matches!(
+            (self, ty),
+            (Value::Null, _)
+                | (Value::Text(_), ColumnType::Text)
+                | (Value::Integer(_), ColumnType::Integer)
+                | (Value::Real(_), ColumnType::Real)
+                | (Value::Integer(_), ColumnType::Real)
+                | (Value::Boolean(_), ColumnType::Boolean)
+                | (Value::Timestamp(_), ColumnType::Timestamp)
+                | (Value::Json(_), ColumnType::Json)
+        )
+    }
+
+    /// A timestamp from milliseconds, or NULL.
+    pub fn timestamp(ms: Option<i64>) -> Value {
+        ms.map_or(Value::Null, Value::Timestamp)
+    }
+
+    /// The value as JSON (timestamps as RFC 3339 UTC text, JSON documents parsed).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Text(s) => serde_json::Value::String(s.clone()),
+            Value::Integer(i) => (*i).into(),
+            Value::Real(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            Value::Boolean(b) => (*b).into(),
+            Value::Timestamp(ms) => serde_json::Value::String(format_timestamp(*ms)),
+            Value::Json(text) => serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+        }
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds (`2024-05-01T12:00:00.123Z`).
+pub fn format_timestamp(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => format!("{ts:.3}"),
+        Err(_) => ms.to_string(),
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $v:ident $(as $cast:ty)?),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Value {
+                Value::$v(x $(as $cast)?)
+            }
+        }
+    )*};
+}
+
+value_from!(String => Text, i64 => Integer, i32 => Integer as i64, u32 => Integer as i64, f64 => Real, bool => Boolean);
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+}
+
+impl From<u64> for Value {
+    fn from(n: u64) -> Value {
+        i64::try_from(n).map_or(Value::Real(n as f64), Value::Integer)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(x: Option<T>) -> Value {
+        x.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A row of a table: values in the order of the table's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The table's name.
+    pub table: Arc<str>,
+    /// One value per column, in column order.
+    pub values: Vec<Value>,
+}
+
+/// Builds a [`Record`] by column name, checking names and types.
+#[derive(Debug)]
+pub struct RecordBuilder<'a> {
+    schema: &'a TableSchema,
+    values: Vec<Value>,
+    error: Option<String>,
+}
+
+impl<'a> RecordBuilder<'a> {
+    pub(crate) fn new(schema: &'a TableSchema) -> RecordBuilder<'a> {
+        RecordBuilder {
+            schema,
+            values: vec![Value::Null; schema.columns.len()],
+            error: None,
+        }
+    }
+
+    /// Sets a column.
+    pub fn set(mut self, column: &str, value: impl Into<Value>) -> RecordBuilder<'a> {
+        let value = value.into();
+        match self.schema.index_of(column) {
+            Some(i) if value.fits(self.schema.columns[i].ty) => self.values[i] = value,
+            Some(i) => {
+                self.error.get_or_insert(format!(
+                    "{}.{column}: a {:?} column cannot hold {value:?}",
+                    self.schema.name, self.schema.columns[i].ty
+                ));
+            }
+            None => {
+                self.error.get_or_insert(format!(
+                    "table `{}` has no column `{column}`",
+                    self.schema.name
+                ));
+            }
+        }
+        self
+    }
+
+    /// The record; an error names the first bad column or a NULL in the primary key.
+    pub fn build(self) -> Result<Record> {
+        if let Some(e) = self.error {
+            return Err(Error::Record(e));
+        }
+        for k in &self.schema.primary_key {
+            if let Some(i) = self.schema.index_of(k)
+                && self.values[i] == Value::Null
+            {
+                return Err(Error::Record(format!(
+                    "{}.{k}: the primary key cannot be NULL",
+                    self.schema.name
+                )));
+            }
+        }
+        Ok(Record {
+            table: Arc::from(self.schema.name.as_str()),
+            values: self.values,
+        })
+    }
+}
+
+/// The saved state of one partition, committed together with the rows before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The partition (a Jenkins job, a CircleCI project, ...).
+    pub partition: String,
+    /// Its state: whatever the source needs to resume, as JSON.
+    pub state: serde_json::Value,
+    /// Items of this partition not final yet (running builds), re-read next run.
+    pub non_final: u64,
+}
+
+/// What a source asks the destination to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    /// Insert or update a row by its primary key.
+    Upsert(Record),
+    /// Mark a row deleted (sets the table's soft-delete column), keeping it.
+    SoftDelete {
+        /// The table.
+        table: Arc<str>,
+        /// The primary key's values.
+        key: Vec<Value>,
+        /// When it was seen gone, in milliseconds since the epoch.
+        at_ms: i64,
+    },
+    /// Save a partition's state, atomically with every operation before it.
+    Checkpoint(Checkpoint),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_checks_columns_types_and_keys() {
+        let t = TableSchema::new("t")
+            .column("id", ColumnType::Text)
+            .column("n", ColumnType::Integer)
+            .primary_key(["id"]);
+        let r = t.record().set("id", "a").set("n", 3i64).build().unwrap();
+        assert_eq!(r.values, vec![Value::Text("a".into()), Value::Integer(3)]);
+        assert!(
+            t.record()
+                .set("id", "a")
+                .set("nope", 1i64)
+                .build()
+                .unwrap_err()
+                .to_string()
+                .contains("no column `nope`")
+        );
+        assert!(t.record().set("id", "a").set("n", "text").build().is_err());
+        assert!(
+            t.record()
+                .set("n", 1i64)
+                .build()
+                .unwrap_err()
+                .to_string()
+                .contains("primary key")
+        );
+    }
+
+    #[test]
+    fn timestamps_are_utc_with_milliseconds() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            format_timestamp(1_700_000_000_123),
+            "2023-11-14T22:13:20.123Z"
+        );
+    }
+}

@@ -1,0 +1,379 @@
+//! The embedded default destination: one SQLite file (WAL), upserts that write only real changes,
+//! and the sync state in a table of the same database, written in the same transaction as the rows.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+use crate::destination::{Destination, State, WriteStats};
+use crate::error::{Error, Result};
+use crate::record::{Operation, Value, format_timestamp};
+use crate::schema::{ColumnType, TableSchema};
+
+/// The table that holds each partition's state.
+pub const STATE_TABLE: &str = "_ci_sync_state";
+
+/// A SQLite database file as a destination.
+pub struct SqliteDestination {
+    path: PathBuf,
+    conn: Connection,
+    tables: HashMap<String, TableSql>,
+    abort_after_statements: std::cell::Cell<Option<u64>>,
+}
+
+struct TableSql {
+    schema: TableSchema,
+    upsert: String,
+    soft_delete: Option<String>,
+}
+
+impl std::fmt::Debug for SqliteDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqliteDestination({})", self.path.display())
+    }
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn sql_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Text | ColumnType::Timestamp | ColumnType::Json => "TEXT",
+        ColumnType::Integer | ColumnType::Boolean => "INTEGER",
+        ColumnType::Real => "REAL",
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+            Value::Text(s) | Value::Json(s) => ToSqlOutput::Borrowed(s.as_str().into()),
+            Value::Integer(i) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Owned(SqlValue::Real(*f)),
+            Value::Boolean(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+            Value::Timestamp(ms) => ToSqlOutput::Owned(SqlValue::Text(format_timestamp(*ms))),
+        })
+    }
+}
+
+impl SqliteDestination {
+    /// Opens (or creates) the database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<SqliteDestination> {
+        let err = |source| Error::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        // A killed process loses nothing committed in WAL mode with NORMAL sync; only a power cut
+        // may lose the last transactions, never consistency.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+                source TEXT NOT NULL, partition TEXT NOT NULL, state TEXT NOT NULL, non_final INTEGER NOT NULL,
+                updated_at TEXT NOT NULL, PRIMARY KEY (source, partition));
+             CREATE TABLE IF NOT EXISTS _ci_sync_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        ))
+        .map_err(err)?;
+        Ok(SqliteDestination {
+            path: path.to_owned(),
+            conn,
+            tables: HashMap::new(),
+            abort_after_statements: std::cell::Cell::new(None),
+        })
+    }
+
+    /// Fault injection for crash tests: abort the whole process after `n` more statements, inside
+    /// a transaction, as a `kill -9` would.
+    #[doc(hidden)]
+    pub fn abort_after_statements(&mut self, n: u64) {
+        self.abort_after_statements.set(Some(n));
+    }
+
+    /// The underlying connection (for queries of one's own).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Reads a value of the `_ci_sync_meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM _ci_sync_meta WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|source| self.error(source))
+    }
+
+    /// Sets a value of the `_ci_sync_meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT INTO _ci_sync_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+            .map(drop)
+            .map_err(|source| self.error(source))
+    }
+
+    fn error(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    fn count_statement(&self) {
+        if let Some(left) = self.abort_after_statements.get() {
+            if left == 0 {
+                std::process::abort();
+            }
+            self.abort_after_statements.set(Some(left - 1));
+        }
+    }
+
+    fn existing_columns(&self, table: &str) -> Result<Option<Vec<String>>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({})", quote(table)))
+            .map_err(|e| self.error(e))?;
+        let names: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(1))
+            .map_err(|e| self.error(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.error(e))?;
+        Ok((!names.is_empty()).then_some(names))
+    }
+}
+
+fn upsert_sql(t: &TableSchema) -> String {
+    let cols: Vec<String> = t.columns.iter().map(|c| quote(&c.name)).collect();
+    let marks: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+    let key: Vec<String> = t.primary_key.iter().map(|k| quote(k)).collect();
+    let rest: Vec<&crate::schema::Column> = t
+        .columns
+        .iter()
+        .filter(|c| !t.primary_key.contains(&c.name))
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO ",
+        quote(&t.name),
+        cols.join(", "),
+        marks.join(", "),
+        key.join(", ")
+    );
+    let compared: Vec<String> = rest
+        .iter()
+        .filter(|c| !c.volatile)
+        .map(|c| {
+            format!(
+                "{}.{q} IS NOT excluded.{q}",
+                quote(&t.name),
+                q = quote(&c.name)
+            )
+        })
+        .collect();
+    if rest.is_empty() || compared.is_empty() {
+        sql.push_str("NOTHING");
+    } else {
+        let sets: Vec<String> = rest
+            .iter()
+            .map(|c| format!("{q} = excluded.{q}", q = quote(&c.name)))
+            .collect();
+        sql.push_str(&format!(
+            "UPDATE SET {} WHERE {}",
+            sets.join(", "),
+            compared.join(" OR ")
+        ));
+    }
+    sql
+}
+
+impl Destination for SqliteDestination {
+    fn prepare(&mut self, _source: &str, tables: &[TableSchema]) -> Result<()> {
+        for t in tables {
+            t.validate()?;
+            match self.existing_columns(&t.name)? {
+                None => {
+                    let cols: Vec<String> = t
+                        .columns
+                        .iter()
+                        .map(|c| format!("{} {}", quote(&c.name), sql_type(c.ty)))
+                        .collect();
+                    let key: Vec<String> = t.primary_key.iter().map(|k| quote(k)).collect();
+                    let sql = format!(
+                        "CREATE TABLE {} ({}, PRIMARY KEY ({}))",
+                        quote(&t.name),
+                        cols.join(", "),
+                        key.join(", ")
+                    );
+                    self.conn.execute_batch(&sql).map_err(|e| self.error(e))?;
+                }
+                Some(existing) => {
+                    // A newer version added columns: add them; nothing is ever dropped.
+                    for c in t.columns.iter().filter(|c| !existing.contains(&c.name)) {
+                        let sql = format!(
+                            "ALTER TABLE {} ADD COLUMN {} {}",
+                            quote(&t.name),
+                            quote(&c.name),
+                            sql_type(c.ty)
+                        );
+                        self.conn.execute_batch(&sql).map_err(|e| self.error(e))?;
+                        tracing::info!(table = %t.name, column = %c.name, "added a column");
+                    }
+                }
+            }
+            let soft_delete = t.soft_delete.as_ref().map(|sd| {
+                let key: Vec<String> = t
+                    .primary_key
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("{} = ?{}", quote(k), i + 2))
+                    .collect();
+                format!(
+                    "UPDATE {} SET {q} = ?1 WHERE {} AND {q} IS NULL",
+                    quote(&t.name),
+                    key.join(" AND "),
+                    q = quote(sd)
+                )
+            });
+            self.tables.insert(
+                t.name.clone(),
+                TableSql {
+                    schema: t.clone(),
+                    upsert: upsert_sql(t),
+                    soft_delete,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn load_state(&mut self, source: &str) -> Result<State> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT partition, state FROM {STATE_TABLE} WHERE source = ?1"
+            ))
+            .map_err(|e| self.error(e))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.error(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.error(e))?;
+        let mut state = State::new();
+        for (partition, text) in rows {
+            let value = serde_json::from_str(&text).map_err(|e| Error::State {
+                partition: partition.clone(),
+                message: e.to_string(),
+            })?;
+            state.insert(partition, value);
+        }
+        Ok(state)
+    }
+
+    fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
+        let mut stats = WriteStats::default();
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.error(e))?;
+        for op in batch {
+            self.count_statement();
+            match op {
+                Operation::Upsert(record) => {
+                    let t = self.tables.get(&*record.table).ok_or_else(|| {
+                        Error::Record(format!("table `{}` was not prepared", record.table))
+                    })?;
+                    if record.values.len() != t.schema.columns.len() {
+                        return Err(Error::Record(format!(
+                            "a `{}` record has {} values for {} columns",
+                            record.table,
+                            record.values.len(),
+                            t.schema.columns.len()
+                        )));
+                    }
+                    let mut stmt = tx.prepare_cached(&t.upsert).map_err(|e| self.error(e))?;
+                    let changed = stmt
+                        .execute(rusqlite::params_from_iter(record.values.iter()))
+                        .map_err(|e| self.error(e))?;
+                    let counts = stats.tables.entry(record.table.to_string()).or_default();
+                    if changed > 0 {
+                        counts.upserted += 1
+                    } else {
+                        counts.unchanged += 1
+                    }
+                }
+                Operation::SoftDelete { table, key, at_ms } => {
+                    let t = self.tables.get(&**table).ok_or_else(|| {
+                        Error::Record(format!("table `{table}` was not prepared"))
+                    })?;
+                    let sql = t.soft_delete.as_ref().ok_or_else(|| {
+                        Error::Record(format!("table `{table}` has no soft-delete column"))
+                    })?;
+                    let mut stmt = tx.prepare_cached(sql).map_err(|e| self.error(e))?;
+                    let at = Value::Timestamp(*at_ms);
+                    let args: Vec<&dyn ToSql> = std::iter::once(&at as &dyn ToSql)
+                        .chain(key.iter().map(|v| v as &dyn ToSql))
+                        .collect();
+                    let changed = stmt.execute(args.as_slice()).map_err(|e| self.error(e))?;
+                    stats.tables.entry(table.to_string()).or_default().deleted += changed as u64;
+                }
+                Operation::Checkpoint(cp) => {
+                    let state = cp.state.to_string();
+                    let now = format_timestamp(jiff::Timestamp::now().as_millisecond());
+                    let mut stmt = tx
+                        .prepare_cached(&format!(
+                            "INSERT INTO {STATE_TABLE} (source, partition, state, non_final, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (source, partition) DO UPDATE SET state = excluded.state, non_final = excluded.non_final,
+                             updated_at = excluded.updated_at WHERE state IS NOT excluded.state OR non_final IS NOT excluded.non_final"
+                        ))
+                        .map_err(|e| self.error(e))?;
+                    let changed = stmt
+                        .execute(params![
+                            source,
+                            cp.partition,
+                            state,
+                            cp.non_final as i64,
+                            now
+                        ])
+                        .map_err(|e| self.error(e))?;
+                    stats.checkpoints += changed as u64;
+                }
+            }
+        }
+        tx.commit().map_err(|e| self.error(e))?;
+        Ok(stats)
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite://{}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_writes_only_real_changes() {
+        let t = TableSchema::new("t")
+            .column("id", ColumnType::Text)
+            .column("v", ColumnType::Integer)
+            .volatile_column("synced_at", ColumnType::Timestamp)
+            .primary_key(["id"]);
+        let sql = upsert_sql(&t);
+        assert!(
+            sql.contains("WHERE \"t\".\"v\" IS NOT excluded.\"v\""),
+            "{sql}"
+        );
+        assert!(!sql.contains("\"t\".\"synced_at\" IS NOT"), "{sql}");
+    }
+}
