@@ -33,8 +33,11 @@ mod client;
 mod console;
 mod crumb;
 mod job_path;
+mod job_pattern;
 mod listing;
 pub mod models;
+#[cfg(feature = "sync")]
+pub mod sync;
 mod tree;
 mod trigger;
 
@@ -42,6 +45,7 @@ pub use client::{Jenkins, JenkinsBuilder};
 pub use client_core::{Error, ErrorKind, Result};
 pub use console::{ConsoleChunk, ConsoleOptions, ConsoleText};
 pub use job_path::{JobPath, encode_segment};
-pub use listing::{JobEntry, default_build_fields, default_job_fields};
+pub use job_pattern::{JobFilter, JobPattern};
+pub use listing::{BuildListing, JobEntry, default_build_fields, default_job_fields};
 pub use tree::{Field, Range, Tree};
 pub use trigger::{QueuedBuild, WaitOptions};

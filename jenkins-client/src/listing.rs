@@ -22,6 +22,97 @@ pub struct JobEntry {
     pub job: Job,
 }
 
+/// A listing of a job's builds, newest first, paged with `allBuilds[...]{M,N}`.
+///
+/// ```no_run
+/// # async fn demo(jenkins: jenkins_client::Jenkins) -> client_core::Result<()> {
+/// use futures::TryStreamExt;
+/// let job = jenkins_client::JobPath::from_full_name("team/app")?;
+/// // The 5 newest builds in one small request, then pages of the client's size.
+/// let newest: Vec<_> = jenkins.build_listing(&job).first_page_size(5).stream().try_take_while(|b| {
+///     futures::future::ready(Ok(b.number.unwrap_or(0) > 1200))
+/// }).try_collect().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct BuildListing {
+    jenkins: Jenkins,
+    prefix: String,
+    fields: Tree,
+    skip: u64,
+    page_size: u64,
+    first_page_size: Option<u64>,
+}
+
+impl BuildListing {
+    /// The fields of each build (default: [`default_build_fields`]).
+    pub fn fields(mut self, fields: Tree) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    /// Starts at the `skip`-th newest build.
+    pub fn skip(mut self, skip: u64) -> Self {
+        self.skip = skip;
+        self
+    }
+
+    /// Builds per page (default: the client's page size).
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// The size of the first page only: small when only the newest few builds are wanted.
+    pub fn first_page_size(mut self, size: u64) -> Self {
+        self.first_page_size = Some(size.max(1));
+        self
+    }
+
+    /// The builds, newest first, each once.
+    pub fn stream(self) -> impl Stream<Item = Result<Build>> + Send + 'static {
+        let BuildListing { jenkins, prefix, fields, skip, page_size, first_page_size } = self;
+        let first = first_page_size.unwrap_or(page_size);
+        let pages = paginate(jenkins.base().clone(), PageLimits::default(), move |cursor: Option<Cursor>| {
+            let jenkins = jenkins.clone();
+            let prefix = prefix.clone();
+            let fields = fields.clone();
+            async move {
+                let (start, size) = match cursor {
+                    None => (skip, first),
+                    Some(Cursor::Token(t)) => {
+                        let start = t.parse().map_err(|_| Error::new(ErrorKind::InvalidInput, "bad offset"))?;
+                        (start, page_size)
+                    }
+                    Some(Cursor::Link(_)) => {
+                        return Err(Error::new(ErrorKind::Protocol, "build pages are addressed by offset, not by link"));
+                    }
+                };
+                let tree = Tree::new().nested_range("allBuilds", fields, Range::Between(start, start + size));
+                let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
+                let full = page.all_builds.len() as u64 >= size;
+                let next = if full { Next::Token((start + size).to_string()) } else { Next::End };
+                Ok(Page { items: page.all_builds, next })
+            }
+        });
+        // Builds come newest first with falling numbers: a number not below the last one yielded
+        // is a repeat, shifted into this page by builds that started meanwhile.
+        let mut last: Option<u64> = None;
+        items(pages).try_filter(move |b| {
+            let fresh = match (b.number, last) {
+                (Some(n), Some(prev)) if n >= prev => false,
+                (Some(n), _) => {
+                    last = Some(n);
+                    true
+                }
+                (None, _) => true,
+            };
+            futures::future::ready(fresh)
+        })
+    }
+}
+
 /// The fields listed for every job by default: enough to tell what changed since a last look.
 pub fn default_job_fields() -> Tree {
     Tree::fields([
@@ -167,81 +258,24 @@ impl Jenkins {
     /// field, which Jenkins caps at 100). Each build is yielded once even if new builds start while
     /// the listing runs.
     pub fn builds(&self, job: &JobPath) -> impl Stream<Item = Result<Build>> + Send + 'static {
-        self.builds_with(job, default_build_fields())
+        self.build_listing(job).stream()
     }
 
     /// Like [`Jenkins::builds`] with the fields of `fields` for each build.
-    pub fn builds_with(
-        &self,
-        job: &JobPath,
-        fields: Tree,
-    ) -> impl Stream<Item = Result<Build>> + Send + 'static {
-        self.builds_from(job, fields, 0)
+    pub fn builds_with(&self, job: &JobPath, fields: Tree) -> impl Stream<Item = Result<Build>> + Send + 'static {
+        self.build_listing(job).fields(fields).stream()
     }
 
-    /// Builds from the `skip`-th newest on (0 for all of them).
-    pub fn builds_from(
-        &self,
-        job: &JobPath,
-        fields: Tree,
-        skip: u64,
-    ) -> impl Stream<Item = Result<Build>> + Send + 'static {
-        let jenkins = self.clone();
-        let prefix = job.url_path();
-        let page_size = u64::from(self.page_size);
-        let pages = paginate(
-            self.base().clone(),
-            PageLimits::default(),
-            move |cursor: Option<Cursor>| {
-                let jenkins = jenkins.clone();
-                let prefix = prefix.clone();
-                let fields = fields.clone();
-                async move {
-                    let start = match cursor {
-                        None => skip,
-                        Some(Cursor::Token(t)) => t
-                            .parse()
-                            .map_err(|_| Error::new(ErrorKind::InvalidInput, "bad offset"))?,
-                        Some(Cursor::Link(_)) => {
-                            return Err(Error::new(
-                                ErrorKind::Protocol,
-                                "build pages are addressed by offset, not by link",
-                            ));
-                        }
-                    };
-                    let tree = Tree::new().nested_range(
-                        "allBuilds",
-                        fields,
-                        Range::Between(start, start + page_size),
-                    );
-                    let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
-                    let full = page.all_builds.len() as u64 >= page_size;
-                    let next = if full {
-                        Next::Token((start + page_size).to_string())
-                    } else {
-                        Next::End
-                    };
-                    Ok(Page {
-                        items: page.all_builds,
-                        next,
-                    })
-                }
-            },
-        );
-        // Builds come newest first with falling numbers: a number not below the last one yielded
-        // is a repeat, shifted into this page by builds that started meanwhile.
-        let mut last: Option<u64> = None;
-        items(pages).try_filter(move |b| {
-            let fresh = match (b.number, last) {
-                (Some(n), Some(prev)) if n >= prev => false,
-                (Some(n), _) => {
-                    last = Some(n);
-                    true
-                }
-                (None, _) => true,
-            };
-            futures::future::ready(fresh)
-        })
+    /// A listing of a job's builds to tune: fields, a first page of another size, an offset.
+    pub fn build_listing(&self, job: &JobPath) -> BuildListing {
+        BuildListing {
+            jenkins: self.clone(),
+            prefix: job.url_path(),
+            fields: default_build_fields(),
+            skip: 0,
+            page_size: u64::from(self.page_size),
+            first_page_size: None,
+        }
     }
 
     /// The nodes (`/computer/api/json`), controller first.

@@ -26,6 +26,8 @@
 mod client;
 mod link;
 mod models;
+#[cfg(feature = "sync")]
+pub mod sync;
 
 pub use client::{RunsQuery, Wfapi};
 pub use link::{Link, OtherLinks};

@@ -1,0 +1,324 @@
+//! The Jenkins sync source (feature `sync`): jobs, builds, artifacts and Pipeline stages, kept
+//! complete and fresh incrementally.
+//!
+//! - One request lists every job with its last build number; only jobs that changed, or hold
+//!   builds that were still running, are read further. A sync with nothing new costs one request.
+//! - A job's builds are read newest first with `allBuilds{M,N}` pages down to the oldest build
+//!   not yet final in the database, so every build is synced (not only the newest 100).
+//! - A running build is re-read on every run until it is final, with its artifacts and stages.
+//! - A job's state is its own checkpoint, committed with its rows; jobs that disappear get
+//!   `deleted_at`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use jenkins_client::models::JobKind;
+use jenkins_client::sync::{artifacts_table, build_id, build_records, builds_table, job_record, jobs_table};
+use jenkins_client::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
+use serde::{Deserialize, Serialize};
+use sync_core::{
+    Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source, State, TableSchema, Value,
+};
+
+use crate::{Run, Wfapi};
+
+/// `jenkins_stages`: the stages of Pipeline runs, from wfapi.
+pub fn stages_table() -> TableSchema {
+    TableSchema::new("jenkins_stages")
+        .column("id", ColumnType::Text)
+        .column("build_id", ColumnType::Text)
+        .column("job_name", ColumnType::Text)
+        .column("build_number", ColumnType::Integer)
+        .column("stage_id", ColumnType::Text)
+        .column("name", ColumnType::Text)
+        .column("status", ColumnType::Text)
+        .column("start_ms", ColumnType::Integer)
+        .column("duration_ms", ColumnType::Integer)
+        .column("error_message", ColumnType::Text)
+        .column("raw", ColumnType::Json)
+        .primary_key(["id"])
+}
+
+/// The `jenkins_stages` rows of a run, in wfapi's order.
+pub fn stage_records(table: &TableSchema, job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record>> {
+    let build = build_id(job, number);
+    run.stages
+        .iter()
+        .filter_map(|stage| stage.id.as_deref().map(|id| (id, stage)))
+        .map(|(stage_id, stage)| {
+            let raw = serde_json::to_string(stage).map_err(|e| Error::Record(e.to_string()))?;
+            table
+                .record()
+                .set("id", format!("{build}_{stage_id}"))
+                .set("build_id", build.as_str())
+                .set("job_name", job.full_name())
+                .set("build_number", number)
+                .set("stage_id", stage_id)
+                .set("name", stage.name.clone())
+                .set("status", stage.status.as_ref().map(|s| s.as_str().to_owned()))
+                .set("start_ms", stage.start_time_millis)
+                .set("duration_ms", stage.duration_millis)
+                .set("error_message", stage.error.as_ref().and_then(|e| e.message.clone()))
+                .set("raw", Value::Json(raw))
+                .build()
+        })
+        .collect()
+}
+
+/// The partition that holds the list of known jobs (to see which disappear).
+const JOBS_PARTITION: &str = "jobs";
+
+fn job_key(path: &JobPath) -> String {
+    format!("job:{}", path.full_name())
+}
+
+/// What a job's checkpoint remembers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct JobState {
+    /// Every build up to this number has been read; those not in `pending` were final.
+    synced_through: Option<u64>,
+    /// Builds read while not final: read again until they are.
+    #[serde(default)]
+    pending: Vec<u64>,
+    /// The job disappeared.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleted: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct KnownJobs {
+    known: Vec<String>,
+}
+
+/// A job to read in this run.
+#[derive(Debug)]
+pub struct JobPartition {
+    path: JobPath,
+    last_build: Option<u64>,
+    pipeline: bool,
+    previous: JobState,
+}
+
+/// The Jenkins source.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use jenkins_client::Jenkins;
+/// use jenkins_wfapi::{Wfapi, sync::JenkinsSource};
+/// let jenkins = Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?;
+/// let source = JenkinsSource::new(Wfapi::new(jenkins));
+/// let destination = sync_core::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
+/// let stats = sync_core::Engine::new().run(std::sync::Arc::new(source), destination).await?;
+/// println!("{} rows, {} requests, {} running builds carried over", stats.rows_upserted(), stats.requests, stats.non_final);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct JenkinsSource {
+    wfapi: Wfapi,
+    filter: JobFilter,
+    name: String,
+    tables: Arc<Tables>,
+}
+
+#[derive(Debug)]
+struct Tables {
+    jobs: TableSchema,
+    builds: TableSchema,
+    artifacts: TableSchema,
+    stages: TableSchema,
+}
+
+impl JenkinsSource {
+    /// A source reading every job of the server.
+    pub fn new(wfapi: Wfapi) -> JenkinsSource {
+        JenkinsSource {
+            wfapi,
+            filter: JobFilter::default(),
+            name: "jenkins".to_owned(),
+            tables: Arc::new(Tables { jobs: jobs_table(), builds: builds_table(), artifacts: artifacts_table(), stages: stages_table() }),
+        }
+    }
+
+    /// Reads only the jobs the filter selects.
+    pub fn filter(mut self, filter: JobFilter) -> JenkinsSource {
+        self.filter = filter;
+        self
+    }
+
+    /// The name state is saved under (default `jenkins`): two servers in one database need two names.
+    pub fn named(mut self, name: impl Into<String>) -> JenkinsSource {
+        self.name = name.into();
+        self
+    }
+
+    fn jenkins(&self) -> &Jenkins {
+        self.wfapi.jenkins()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Source for JenkinsSource {
+    type Partition = JobPartition;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tables(&self) -> Vec<TableSchema> {
+        let t = &self.tables;
+        vec![t.jobs.clone(), t.builds.clone(), t.artifacts.clone(), t.stages.clone()]
+    }
+
+    fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<JobPartition>>> {
+        let source = self.clone();
+        let stream = async_stream::try_stream! {
+            let jenkins = source.jenkins().clone();
+            let previous: KnownJobs = state.get(JOBS_PARTITION).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+            let fields = Tree::fields(["name", "url", "color", "fullName", "buildable"]).nested("lastBuild", Tree::fields(["number"]));
+            let mut listed = BTreeSet::new();
+            let mut known = BTreeSet::new();
+            let synced_at = now_ms();
+            let mut jobs = std::pin::pin!(jenkins.jobs_with(fields));
+            while let Some(entry) = jobs.try_next().await.map_err(Error::source)? {
+                let key = entry.path.full_name();
+                listed.insert(key.clone());
+                if !source.filter.selects(&entry.path) {
+                    continue;
+                }
+                known.insert(key);
+                yield Discovery::Operation(Operation::Upsert(job_record(&source.tables.jobs, &jenkins, &entry.path, &entry.job, synced_at)?));
+                if entry.job.is_container() {
+                    continue;
+                }
+                let last_build = entry.job.last_build_number();
+                // A job whose builds were wiped (or that was recreated) starts over.
+                let previous: JobState = state
+                    .get(&job_key(&entry.path))
+                    .and_then(|v| serde_json::from_value::<JobState>(v.clone()).ok())
+                    .filter(|s| !s.deleted && s.synced_through <= last_build)
+                    .unwrap_or_default();
+                let changed = last_build != previous.synced_through || !previous.pending.is_empty();
+                if changed {
+                    yield Discovery::Partition(JobPartition {
+                        path: entry.path.clone(),
+                        last_build,
+                        pipeline: entry.job.kind() == JobKind::Pipeline,
+                        previous,
+                    });
+                }
+            }
+            // Only after a complete listing: jobs known before and listed no more are gone.
+            let at_ms = now_ms();
+            for gone in previous.known.iter().filter(|k| !listed.contains(*k)) {
+                yield Discovery::Operation(Operation::SoftDelete { table: "jenkins_jobs".into(), key: vec![Value::Text(gone.clone())], at_ms });
+                let key = format!("job:{gone}");
+                if state.contains_key(&key) {
+                    let deleted = JobState { deleted: true, ..JobState::default() };
+                    yield Discovery::Operation(Operation::Checkpoint(Checkpoint { partition: key, state: serde_json::to_value(deleted).unwrap_or_default(), non_final: 0 }));
+                }
+            }
+            let known = KnownJobs { known: known.into_iter().collect() };
+            yield Discovery::Operation(Operation::Checkpoint(Checkpoint {
+                partition: JOBS_PARTITION.to_owned(),
+                state: serde_json::to_value(known).unwrap_or_default(),
+                non_final: 0,
+            }));
+        };
+        stream.boxed()
+    }
+
+    fn partition_key(&self, partition: &JobPartition) -> String {
+        job_key(&partition.path)
+    }
+
+    fn read(&self, p: JobPartition) -> BoxStream<'static, Result<Operation>> {
+        let source = self.clone();
+        let stream = async_stream::try_stream! {
+            let jenkins = source.jenkins().clone();
+            let prev = &p.previous;
+            // The oldest build to look at: the oldest not final, else the first one not read yet.
+            let next_unread = prev.synced_through.map_or(1, |n| n + 1);
+            let floor = prev.pending.iter().copied().min().map_or(next_unread, |m| m.min(next_unread));
+            let mut listing = jenkins.build_listing(&p.path).fields(default_build_fields());
+            if let (Some(last), Some(_)) = (p.last_build, prev.synced_through) {
+                // Incremental: a first page just large enough for the builds from `floor` on.
+                listing = listing.first_page_size(last.saturating_sub(floor) + 2);
+            }
+            let needs_read = {
+                let prev = prev.clone();
+                move |n: u64| n > prev.synced_through.unwrap_or(0) || prev.pending.contains(&n)
+            };
+            let wfapi = source.wfapi.clone();
+            let path = p.path.clone();
+            let pipeline = p.pipeline;
+            let builds = listing
+                .stream()
+                .map_err(Error::source)
+                .try_take_while(move |b| futures::future::ready(Ok(b.number.is_none_or(|n| n >= floor))))
+                .try_filter(move |b| futures::future::ready(b.number.is_some_and(&needs_read)))
+                .map_ok(move |build| {
+                    let wfapi = wfapi.clone();
+                    let path = path.clone();
+                    async move {
+                        let run = match (pipeline, build.number) {
+                            (true, Some(n)) => stages_of(&wfapi, &path, n).await?,
+                            _ => None,
+                        };
+                        Ok::<_, Error>((build, run))
+                    }
+                })
+                .try_buffered(jenkins.concurrency());
+            let mut builds = std::pin::pin!(builds);
+            let mut highest = prev.synced_through;
+            let mut pending = Vec::new();
+            let synced_at = now_ms();
+            let tables = (&source.tables.builds, &source.tables.artifacts);
+            while let Some((build, run)) = builds.try_next().await? {
+                let Some(number) = build.number else { continue };
+                highest = highest.max(Some(number));
+                if !build.is_final() {
+                    pending.push(number);
+                }
+                for record in build_records(tables, &jenkins, &p.path, &build, synced_at)? {
+                    yield Operation::Upsert(record);
+                }
+                if let Some(run) = &run {
+                    for record in stage_records(&source.tables.stages, &p.path, number, run)? {
+                        yield Operation::Upsert(record);
+                    }
+                }
+            }
+            pending.sort_unstable();
+            let non_final = pending.len() as u64;
+            let state = JobState { synced_through: highest, pending, deleted: false };
+            yield Operation::Checkpoint(Checkpoint {
+                partition: job_key(&p.path),
+                state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,
+                non_final,
+            });
+        };
+        stream.boxed()
+    }
+
+    fn request_counts(&self) -> RequestCounts {
+        let s = self.jenkins().stats().snapshot();
+        RequestCounts { requests: s.requests, retries: s.retries }
+    }
+}
+
+/// The stages of a run; a run wfapi knows nothing of (not a Pipeline, gone) has none.
+async fn stages_of(wfapi: &Wfapi, path: &JobPath, number: u64) -> Result<Option<Run>> {
+    match wfapi.run(path, number).await {
+        Ok(run) => Ok(Some(run)),
+        Err(e) if matches!(e.kind(), client_core::ErrorKind::NotFound | client_core::ErrorKind::NotSupported) => {
+            tracing::debug!(job = %path, number, error = %e, "no stages");
+            Ok(None)
+        }
+        Err(e) => Err(Error::source(e)),
+    }
+}
