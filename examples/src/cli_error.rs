@@ -24,6 +24,17 @@ impl CliError {
         matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
+    /// Wraps a sync error; an API error inside it gets the same hints as [`CliError::jenkins`].
+    pub fn sync(error: sync_core::Error) -> CliError {
+        match error {
+            sync_core::Error::Source(inner) => match inner.downcast::<client_core::Error>() {
+                Ok(client) => CliError::jenkins(*client),
+                Err(other) => CliError::Config(format!("source: {other}")),
+            },
+            other => CliError::Config(other.to_string()),
+        }
+    }
+
     /// Wraps a Jenkins client error with a hint naming the settings to check.
     pub fn jenkins(error: client_core::Error) -> CliError {
         let status = error.status().map(|s| s.as_u16());

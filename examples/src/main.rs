@@ -2,16 +2,27 @@
 //! crates and writes what it finds as JSON lines (and, with later subcommands, into a database).
 //!
 //! ```text
+//! ci-sync demo                                   # the built-in simulator into ci-sync.db
+//! ci-sync run --config ci-sync.toml              # your Jenkins, incrementally
 //! JENKINS_URL=https://ci.example.com/ JENKINS_USER=alice JENKINS_API_TOKEN=... ci-sync jenkins jobs
 //! ci-sync jenkins builds team/app
 //! ci-sync jenkins log team/app 42 --follow
 //! ```
 
 mod cli_error;
+mod config;
+mod demo;
 mod jenkins_cmd;
 mod output;
+mod progress;
+mod sync_cmd;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+
+use progress::Display;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use clap::{Parser, Subcommand};
 
@@ -31,11 +42,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sync the built-in simulated Jenkins into an SQLite database: a full sync, then an
+    /// incremental one (no server, no configuration needed).
+    Demo(demo::DemoArgs),
+    /// Sync a Jenkins server into a database, incrementally (configured by `ci-sync.toml`).
+    Run(sync_cmd::RunArgs),
     /// Read a Jenkins server: jobs, builds, artifacts, console logs (JSON lines on stdout).
     Jenkins(jenkins_cmd::JenkinsArgs),
 }
 
-fn init_logs(quiet: bool, verbose: u8) {
+/// Logs on stderr; with progress bars, through the bars' writer so that lines never cut a bar.
+fn init_logs(quiet: bool, verbose: u8, bars: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -44,16 +61,35 @@ fn init_logs(quiet: bool, verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    if bars {
+        let indicatif = tracing_indicatif::IndicatifLayer::new();
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(indicatif.get_stderr_writer())
+                    .with_target(false),
+            )
+            .with(indicatif)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .init();
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs(cli.quiet, cli.verbose);
+    let syncing = matches!(cli.command, Command::Run(_) | Command::Demo(_));
+    let display = match (cli.quiet, std::io::stderr().is_terminal()) {
+        (true, _) => Display::Quiet,
+        (false, true) if syncing => Display::Bar,
+        _ => Display::Plain,
+    };
+    init_logs(cli.quiet, cli.verbose, display == Display::Bar);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,6 +102,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo(args) => demo::run(args, display).await,
+            Command::Run(args) => sync_cmd::run(args, display).await,
             Command::Jenkins(args) => jenkins_cmd::run(args).await,
         }
     });

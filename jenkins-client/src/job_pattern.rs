@@ -29,9 +29,15 @@ impl JobPattern {
         let trimmed = pattern.trim().trim_matches('/');
         let segments: Vec<String> = trimmed.split('/').map(str::to_owned).collect();
         if trimmed.is_empty() || segments.iter().any(String::is_empty) {
-            return Err(Error::new(ErrorKind::InvalidInput, format!("`{pattern}` is not a job pattern (like `team/*` or `**/main`)")));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{pattern}` is not a job pattern (like `team/*` or `**/main`)"),
+            ));
         }
-        Ok(JobPattern { text: trimmed.to_owned(), segments })
+        Ok(JobPattern {
+            text: trimmed.to_owned(),
+            segments,
+        })
     }
 
     /// Whether the job's full name matches.
@@ -46,9 +52,9 @@ fn matches_segments(pattern: &[&str], names: &[&str]) -> bool {
     match pattern.split_first() {
         None => names.is_empty(),
         Some((&"**", rest)) => (0..=names.len()).any(|skip| matches_segments(rest, &names[skip..])),
-        Some((first, rest)) => {
-            names.split_first().is_some_and(|(name, more)| matches_segment(first, name) && matches_segments(rest, more))
-        }
+        Some((first, rest)) => names.split_first().is_some_and(|(name, more)| {
+            matches_segment(first, name) && matches_segments(rest, more)
+        }),
     }
 }
 
@@ -113,7 +119,8 @@ pub struct JobFilter {
 impl JobFilter {
     /// Whether the job is selected.
     pub fn selects(&self, job: &JobPath) -> bool {
-        (self.include.is_empty() || self.include.iter().any(|p| p.matches(job))) && !self.exclude.iter().any(|p| p.matches(job))
+        (self.include.is_empty() || self.include.iter().any(|p| p.matches(job)))
+            && !self.exclude.iter().any(|p| p.matches(job))
     }
 }
 
@@ -123,7 +130,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn m(p: &str, name: &str) -> bool {
-        JobPattern::parse(p).unwrap().matches(&JobPath::from_full_name(name).unwrap())
+        JobPattern::parse(p)
+            .unwrap()
+            .matches(&JobPath::from_full_name(name).unwrap())
     }
 
     #[test]
@@ -142,7 +151,10 @@ mod tests {
 
     #[test]
     fn filters() {
-        let f = JobFilter { include: vec!["team/**".parse().unwrap()], exclude: vec!["**/sandbox*".parse().unwrap()] };
+        let f = JobFilter {
+            include: vec!["team/**".parse().unwrap()],
+            exclude: vec!["**/sandbox*".parse().unwrap()],
+        };
         assert!(f.selects(&JobPath::from_full_name("team/app").unwrap()));
         assert!(!f.selects(&JobPath::from_full_name("team/sandbox-1").unwrap()));
         assert!(!f.selects(&JobPath::from_full_name("other").unwrap()));

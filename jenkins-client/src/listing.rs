@@ -72,30 +72,57 @@ impl BuildListing {
 
     /// The builds, newest first, each once.
     pub fn stream(self) -> impl Stream<Item = Result<Build>> + Send + 'static {
-        let BuildListing { jenkins, prefix, fields, skip, page_size, first_page_size } = self;
+        let BuildListing {
+            jenkins,
+            prefix,
+            fields,
+            skip,
+            page_size,
+            first_page_size,
+        } = self;
         let first = first_page_size.unwrap_or(page_size);
-        let pages = paginate(jenkins.base().clone(), PageLimits::default(), move |cursor: Option<Cursor>| {
-            let jenkins = jenkins.clone();
-            let prefix = prefix.clone();
-            let fields = fields.clone();
-            async move {
-                let (start, size) = match cursor {
-                    None => (skip, first),
-                    Some(Cursor::Token(t)) => {
-                        let start = t.parse().map_err(|_| Error::new(ErrorKind::InvalidInput, "bad offset"))?;
-                        (start, page_size)
-                    }
-                    Some(Cursor::Link(_)) => {
-                        return Err(Error::new(ErrorKind::Protocol, "build pages are addressed by offset, not by link"));
-                    }
-                };
-                let tree = Tree::new().nested_range("allBuilds", fields, Range::Between(start, start + size));
-                let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
-                let full = page.all_builds.len() as u64 >= size;
-                let next = if full { Next::Token((start + size).to_string()) } else { Next::End };
-                Ok(Page { items: page.all_builds, next })
-            }
-        });
+        let pages = paginate(
+            jenkins.base().clone(),
+            PageLimits::default(),
+            move |cursor: Option<Cursor>| {
+                let jenkins = jenkins.clone();
+                let prefix = prefix.clone();
+                let fields = fields.clone();
+                async move {
+                    let (start, size) = match cursor {
+                        None => (skip, first),
+                        Some(Cursor::Token(t)) => {
+                            let start = t
+                                .parse()
+                                .map_err(|_| Error::new(ErrorKind::InvalidInput, "bad offset"))?;
+                            (start, page_size)
+                        }
+                        Some(Cursor::Link(_)) => {
+                            return Err(Error::new(
+                                ErrorKind::Protocol,
+                                "build pages are addressed by offset, not by link",
+                            ));
+                        }
+                    };
+                    let tree = Tree::new().nested_range(
+                        "allBuilds",
+                        fields,
+                        Range::Between(start, start + size),
+                    );
+                    let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
+                    let full = page.all_builds.len() as u64 >= size;
+                    let next = if full {
+                        Next::Token((start + size).to_string())
+                    } else {
+                        Next::End
+                    };
+                    Ok(Page {
+                        items: page.all_builds,
+                        next,
+                    })
+                }
+            },
+        );
         // Builds come newest first with falling numbers: a number not below the last one yielded
         // is a repeat, shifted into this page by builds that started meanwhile.
         let mut last: Option<u64> = None;
@@ -262,7 +289,11 @@ impl Jenkins {
     }
 
     /// Like [`Jenkins::builds`] with the fields of `fields` for each build.
-    pub fn builds_with(&self, job: &JobPath, fields: Tree) -> impl Stream<Item = Result<Build>> + Send + 'static {
+    pub fn builds_with(
+        &self,
+        job: &JobPath,
+        fields: Tree,
+    ) -> impl Stream<Item = Result<Build>> + Send + 'static {
         self.build_listing(job).fields(fields).stream()
     }
 

@@ -65,7 +65,13 @@ pub fn build_id(job: &JobPath, number: u64) -> String {
 
 /// The `jenkins_jobs` row of a listed job. Its `raw` leaves out the children (they have rows of
 /// their own).
-pub fn job_record(table: &TableSchema, jenkins: &Jenkins, path: &JobPath, job: &Job, synced_at_ms: i64) -> Result<Record> {
+pub fn job_record(
+    table: &TableSchema,
+    jenkins: &Jenkins,
+    path: &JobPath,
+    job: &Job,
+    synced_at_ms: i64,
+) -> Result<Record> {
     let raw = match job.raw.parse::<serde_json::Value>() {
         Ok(serde_json::Value::Object(mut map)) => {
             map.remove("jobs");
@@ -99,7 +105,9 @@ pub fn build_records(
     synced_at_ms: i64,
 ) -> Result<Vec<Record>> {
     let (builds, artifacts) = tables;
-    let number = build.number.ok_or_else(|| sync_core::Error::Record(format!("a build of `{path}` has no number")))?;
+    let number = build
+        .number
+        .ok_or_else(|| sync_core::Error::Record(format!("a build of `{path}` has no number")))?;
     let id = build_id(path, number);
     let mut out = Vec::with_capacity(1 + build.artifacts.len());
     out.push(
@@ -108,19 +116,30 @@ pub fn build_records(
             .set("id", id.as_str())
             .set("job_name", path.full_name())
             .set("number", number)
-            .set("result", build.result.as_ref().map(|r| r.as_str().to_owned()))
+            .set(
+                "result",
+                build.result.as_ref().map(|r| r.as_str().to_owned()),
+            )
             .set("timestamp", Value::timestamp(build.timestamp))
             .set("timestamp_ms", build.timestamp)
-            .set("url", jenkins.build_url(path, number).map(|u| u.to_string()).ok())
+            .set(
+                "url",
+                jenkins.build_url(path, number).map(|u| u.to_string()).ok(),
+            )
             .set("raw", Value::Json(build.raw.get().to_owned()))
             .set("duration_ms", build.duration)
-            .set("building", build.building.unwrap_or(false) || build.in_progress == Some(true))
+            .set(
+                "building",
+                build.building.unwrap_or(false) || build.in_progress == Some(true),
+            )
             .set("is_final", build.is_final())
             .set("synced_at", Value::Timestamp(synced_at_ms))
             .build()?,
     );
     for artifact in &build.artifacts {
-        let Some(relative_path) = artifact.relative_path.as_deref() else { continue };
+        let Some(relative_path) = artifact.relative_path.as_deref() else {
+            continue;
+        };
         out.push(
             artifacts
                 .record()
@@ -131,7 +150,13 @@ pub fn build_records(
                 .set("file_name", artifact.file_name.clone())
                 .set("relative_path", relative_path)
                 .set("timestamp_ms", build.timestamp)
-                .set("url", jenkins.artifact_url(path, number, relative_path).map(|u| u.to_string()).ok())
+                .set(
+                    "url",
+                    jenkins
+                        .artifact_url(path, number, relative_path)
+                        .map(|u| u.to_string())
+                        .ok(),
+                )
                 .set("raw", Value::Json(artifact.raw.get().to_owned()))
                 .build()?,
         );

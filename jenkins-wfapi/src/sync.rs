@@ -15,11 +15,14 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use jenkins_client::models::JobKind;
-use jenkins_client::sync::{artifacts_table, build_id, build_records, builds_table, job_record, jobs_table};
+use jenkins_client::sync::{
+    artifacts_table, build_id, build_records, builds_table, job_record, jobs_table,
+};
 use jenkins_client::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use serde::{Deserialize, Serialize};
 use sync_core::{
-    Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source, State, TableSchema, Value,
+    Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source,
+    State, TableSchema, Value,
 };
 
 use crate::{Run, Wfapi};
@@ -42,7 +45,12 @@ pub fn stages_table() -> TableSchema {
 }
 
 /// The `jenkins_stages` rows of a run, in wfapi's order.
-pub fn stage_records(table: &TableSchema, job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record>> {
+pub fn stage_records(
+    table: &TableSchema,
+    job: &JobPath,
+    number: u64,
+    run: &Run,
+) -> Result<Vec<Record>> {
     let build = build_id(job, number);
     run.stages
         .iter()
@@ -57,10 +65,16 @@ pub fn stage_records(table: &TableSchema, job: &JobPath, number: u64, run: &Run)
                 .set("build_number", number)
                 .set("stage_id", stage_id)
                 .set("name", stage.name.clone())
-                .set("status", stage.status.as_ref().map(|s| s.as_str().to_owned()))
+                .set(
+                    "status",
+                    stage.status.as_ref().map(|s| s.as_str().to_owned()),
+                )
                 .set("start_ms", stage.start_time_millis)
                 .set("duration_ms", stage.duration_millis)
-                .set("error_message", stage.error.as_ref().and_then(|e| e.message.clone()))
+                .set(
+                    "error_message",
+                    stage.error.as_ref().and_then(|e| e.message.clone()),
+                )
                 .set("raw", Value::Json(raw))
                 .build()
         })
@@ -137,7 +151,12 @@ impl JenkinsSource {
             wfapi,
             filter: JobFilter::default(),
             name: "jenkins".to_owned(),
-            tables: Arc::new(Tables { jobs: jobs_table(), builds: builds_table(), artifacts: artifacts_table(), stages: stages_table() }),
+            tables: Arc::new(Tables {
+                jobs: jobs_table(),
+                builds: builds_table(),
+                artifacts: artifacts_table(),
+                stages: stages_table(),
+            }),
         }
     }
 
@@ -159,7 +178,9 @@ impl JenkinsSource {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Source for JenkinsSource {
@@ -171,7 +192,12 @@ impl Source for JenkinsSource {
 
     fn tables(&self) -> Vec<TableSchema> {
         let t = &self.tables;
-        vec![t.jobs.clone(), t.builds.clone(), t.artifacts.clone(), t.stages.clone()]
+        vec![
+            t.jobs.clone(),
+            t.builds.clone(),
+            t.artifacts.clone(),
+            t.stages.clone(),
+        ]
     }
 
     fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<JobPartition>>> {
@@ -307,7 +333,10 @@ impl Source for JenkinsSource {
 
     fn request_counts(&self) -> RequestCounts {
         let s = self.jenkins().stats().snapshot();
-        RequestCounts { requests: s.requests, retries: s.retries }
+        RequestCounts {
+            requests: s.requests,
+            retries: s.retries,
+        }
     }
 }
 
@@ -315,7 +344,12 @@ impl Source for JenkinsSource {
 async fn stages_of(wfapi: &Wfapi, path: &JobPath, number: u64) -> Result<Option<Run>> {
     match wfapi.run(path, number).await {
         Ok(run) => Ok(Some(run)),
-        Err(e) if matches!(e.kind(), client_core::ErrorKind::NotFound | client_core::ErrorKind::NotSupported) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                client_core::ErrorKind::NotFound | client_core::ErrorKind::NotSupported
+            ) =>
+        {
             tracing::debug!(job = %path, number, error = %e, "no stages");
             Ok(None)
         }

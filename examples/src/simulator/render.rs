@@ -12,7 +12,9 @@ pub const STALE_ROOT: &str = "http://jenkins.internal:8080/jenkins/";
 
 /// `job/a/job/b/` for a job path.
 pub fn job_url_path(path: &[String]) -> String {
-    path.iter().map(|s| format!("job/{}/", encode_segment(s))).collect()
+    path.iter()
+        .map(|s| format!("job/{}/", encode_segment(s)))
+        .collect()
 }
 
 /// Slices `items` (newest first) by a range: 0-based, end exclusive, cut short past the end.
@@ -38,13 +40,17 @@ pub fn prune(value: Value, tree: &Tree) -> Value {
                 out.insert("_class".into(), c.clone());
             }
             for field in tree.field_list() {
-                let Some(v) = map.get(field.name()) else { continue };
+                let Some(v) = map.get(field.name()) else {
+                    continue;
+                };
                 let v = match (v, field.range_spec()) {
                     (Value::Array(items), range) => Value::Array(slice(items, range).to_vec()),
                     (other, _) => other.clone(),
                 };
                 let v = match (v, field.sub_tree()) {
-                    (Value::Array(items), Some(sub)) => Value::Array(items.into_iter().map(|i| prune(i, sub)).collect()),
+                    (Value::Array(items), Some(sub)) => {
+                        Value::Array(items.into_iter().map(|i| prune(i, sub)).collect())
+                    }
                     (v, Some(sub)) => prune(v, sub),
                     (v, None) => v,
                 };
@@ -82,7 +88,8 @@ pub fn build_value(job: &SimJob, path: &[String], b: &SimBuild) -> Value {
         actions.push(json!({ "_class": "hudson.tasks.junit.TestResultAction", "failCount": u64::from(b.result == Some("UNSTABLE")),
             "skipCount": 2, "totalCount": 120, "urlName": "testReport" }));
     }
-    actions.push(json!({ "_class": "org.jenkinsci.plugins.displayurlapi.actions.RunDisplayAction" }));
+    actions
+        .push(json!({ "_class": "org.jenkinsci.plugins.displayurlapi.actions.RunDisplayAction" }));
     json!({
         "_class": job.kind.build_class(),
         "actions": actions,
@@ -102,7 +109,7 @@ pub fn build_value(job: &SimJob, path: &[String], b: &SimBuild) -> Value {
         "result": b.result,
         "timestamp": b.timestamp,
         "url": url,
-        "builtOn": if b.number % 2 == 0 { "agent-linux-1" } else { "" },
+        "builtOn": if b.number.is_multiple_of(2) { "agent-linux-1" } else { "" },
         "changeSets": [],
         "culprits": [],
     })
@@ -117,18 +124,37 @@ pub fn job_value(job: &SimJob, path: &[String], tree: Option<&Tree>) -> Value {
     map.insert("fullName".into(), json!(path.join("/")));
     map.insert("displayName".into(), json!(job.name));
     map.insert("fullDisplayName".into(), json!(path.join(" » ")));
-    map.insert("url".into(), json!(format!("{STALE_ROOT}{}", job_url_path(path))));
+    map.insert(
+        "url".into(),
+        json!(format!("{STALE_ROOT}{}", job_url_path(path))),
+    );
     map.insert("description".into(), Value::Null);
     if !job.kind.is_container() {
         map.insert("color".into(), json!(job.color()));
         map.insert("buildable".into(), json!(true));
         map.insert("inQueue".into(), json!(false));
-        map.insert("nextBuildNumber".into(), json!(job.builds.last().map_or(1, |b| b.number + 1)));
+        map.insert(
+            "nextBuildNumber".into(),
+            json!(job.builds.last().map_or(1, |b| b.number + 1)),
+        );
         let last = job.builds.last().map(|b| build_ref(job, path, b));
-        let last_done = job.builds.iter().rev().find(|b| !b.running()).map(|b| build_ref(job, path, b));
+        let last_done = job
+            .builds
+            .iter()
+            .rev()
+            .find(|b| !b.running())
+            .map(|b| build_ref(job, path, b));
         map.insert("lastBuild".into(), last.unwrap_or(Value::Null));
-        map.insert("lastCompletedBuild".into(), last_done.unwrap_or(Value::Null));
-        map.insert("firstBuild".into(), job.builds.first().map_or(Value::Null, |b| build_ref(job, path, b)));
+        map.insert(
+            "lastCompletedBuild".into(),
+            last_done.unwrap_or(Value::Null),
+        );
+        map.insert(
+            "firstBuild".into(),
+            job.builds
+                .first()
+                .map_or(Value::Null, |b| build_ref(job, path, b)),
+        );
     }
     let Some(tree) = tree else {
         // No tree: what `depth=0` gives, children and the capped `builds` as references.
@@ -144,7 +170,11 @@ pub fn job_value(job: &SimJob, path: &[String], tree: Option<&Tree>) -> Value {
                 .collect();
             map.insert("jobs".into(), json!(kids));
         } else {
-            let refs: Vec<Value> = newest_first.iter().take(100).map(|b| build_ref(job, path, b)).collect();
+            let refs: Vec<Value> = newest_first
+                .iter()
+                .take(100)
+                .map(|b| build_ref(job, path, b))
+                .collect();
             map.insert("builds".into(), json!(refs));
         }
         return Value::Object(map);
@@ -167,7 +197,11 @@ pub fn job_value(job: &SimJob, path: &[String], tree: Option<&Tree>) -> Value {
                 out.insert("jobs".into(), Value::Array(kids));
             }
             "allBuilds" | "builds" if !job.kind.is_container() => {
-                let all: &[&SimBuild] = if field.name() == "builds" { &newest_first[..newest_first.len().min(100)] } else { &newest_first };
+                let all: &[&SimBuild] = if field.name() == "builds" {
+                    &newest_first[..newest_first.len().min(100)]
+                } else {
+                    &newest_first
+                };
                 let builds: Vec<Value> = slice(all, field.range_spec())
                     .iter()
                     .map(|b| {
@@ -188,7 +222,13 @@ pub fn job_value(job: &SimJob, path: &[String], tree: Option<&Tree>) -> Value {
 
 /// The root object (`hudson.model.Hudson`).
 pub fn root_value(jobs: &[SimJob], tree: Option<&Tree>) -> Value {
-    let root = SimJob { name: String::new(), kind: SimKind::Folder, children: jobs.to_vec(), builds: vec![], artifacts_per_build: 0 };
+    let root = SimJob {
+        name: String::new(),
+        kind: SimKind::Folder,
+        children: jobs.to_vec(),
+        builds: vec![],
+        artifacts_per_build: 0,
+    };
     let mut value = job_value(&root, &[], tree);
     if let Value::Object(map) = &mut value {
         map.insert("_class".into(), json!("hudson.model.Hudson"));
@@ -230,9 +270,11 @@ pub fn run_value(path: &[String], b: &SimBuild, context: &str) -> Value {
             v
         })
         .collect();
-    let mut links = json!({ "self": { "href": format!("{context}{job}{}/wfapi/describe", b.number) } });
+    let mut links =
+        json!({ "self": { "href": format!("{context}{job}{}/wfapi/describe", b.number) } });
     if !b.artifacts.is_empty() {
-        links["artifacts"] = json!({ "href": format!("{context}{job}{}/wfapi/artifacts", b.number) });
+        links["artifacts"] =
+            json!({ "href": format!("{context}{job}{}/wfapi/artifacts", b.number) });
     }
     json!({
         "_links": links,
@@ -250,9 +292,16 @@ pub fn run_value(path: &[String], b: &SimBuild, context: &str) -> Value {
 
 /// The console log of a build (generated, a few lines per stage).
 pub fn console_text(job: &SimJob, b: &SimBuild) -> String {
-    let mut out = format!("Started by an SCM change\nBuilding {} #{}\n", job.name, b.number);
+    let mut out = format!(
+        "Started by an SCM change\nBuilding {} #{}\n",
+        job.name, b.number
+    );
     for s in &b.stages {
-        out.push_str(&format!("[Pipeline] {{ ({})\n+ make {}\n", s.name, s.name.to_lowercase()));
+        out.push_str(&format!(
+            "[Pipeline] {{ ({})\n+ make {}\n",
+            s.name,
+            s.name.to_lowercase()
+        ));
     }
     for a in &b.artifacts {
         out.push_str(&format!("Archiving {a}\n"));
@@ -275,9 +324,16 @@ mod tests {
         let root = root_value(&w.jobs, Some(&tree));
         let platform = &root["jobs"][0];
         assert_eq!(platform["name"], "platform");
-        assert_eq!(platform["_class"], "com.cloudbees.hudson.plugins.folder.Folder");
+        assert_eq!(
+            platform["_class"],
+            "com.cloudbees.hudson.plugins.folder.Folder"
+        );
         assert!(platform.get("url").is_none(), "not asked for");
-        assert_eq!(platform["jobs"].as_array().unwrap().len(), 1, "range {{,1}}");
+        assert_eq!(
+            platform["jobs"].as_array().unwrap().len(),
+            1,
+            "range {{,1}}"
+        );
         let big = w.find(&["nightly-big".into()]).unwrap();
         let tree = Tree::parse("allBuilds[number,result]{240,300}").unwrap();
         let v = job_value(big, &["nightly-big".into()], Some(&tree));

@@ -53,14 +53,23 @@ impl Drop for Simulator {
 
 impl Simulator {
     /// Serves `world` on 127.0.0.1 (a free port); with `credentials`, requests need that basic auth.
-    pub async fn start(world: World, credentials: Option<(String, String)>) -> std::io::Result<Simulator> {
+    pub async fn start(
+        world: World,
+        credentials: Option<(String, String)>,
+    ) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { world: Mutex::new(world), credentials, requests: AtomicU64::new(0) });
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            credentials,
+            requests: AtomicU64::new(0),
+        });
         let serving = shared.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let shared = serving.clone();
                 tokio::spawn(async move {
@@ -68,7 +77,9 @@ impl Simulator {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(handle(&shared, req)) }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -105,7 +116,11 @@ impl Simulator {
     }
 }
 
-fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
@@ -115,26 +130,45 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
 }
 
 fn json(value: &serde_json::Value) -> Response<Full<Bytes>> {
-    respond(StatusCode::OK, "application/json;charset=utf-8", value.to_string())
+    respond(
+        StatusCode::OK,
+        "application/json;charset=utf-8",
+        value.to_string(),
+    )
 }
 
 fn not_found() -> Response<Full<Bytes>> {
-    respond(StatusCode::NOT_FOUND, "text/html;charset=utf-8", "<html><head><title>Error 404 Not Found</title></head><body>Not Found</body></html>")
+    respond(
+        StatusCode::NOT_FOUND,
+        "text/html;charset=utf-8",
+        "<html><head><title>Error 404 Not Found</title></head><body>Not Found</body></html>",
+    )
 }
 
 fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
-    let Some((user, token)) = &shared.credentials else { return true };
+    let Some((user, token)) = &shared.credentials else {
+        return true;
+    };
     let expected = format!("Basic {}", base64(format!("{user}:{token}").as_bytes()));
-    req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+    req.headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str())
 }
 
 fn base64(input: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in input.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
-            out.push(if i <= c.len() { A[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+            out.push(if i <= c.len() {
+                A[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
         }
     }
     out
@@ -142,15 +176,22 @@ fn base64(input: &[u8]) -> String {
 
 fn query(req: &Request<Incoming>, name: &str) -> Option<String> {
     let q = req.uri().query()?;
-    url_form(q).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    url_form(q)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn url_form(q: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     q.split('&')
-        .filter_map(|pair| {
+        .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-            Some((dec(k), dec(v)))
+            (decode(k), decode(v))
         })
         .collect()
 }
@@ -158,24 +199,43 @@ fn url_form(q: &str) -> Vec<(String, String)> {
 fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
     if !authorized(shared, &req) {
-        let mut resp = respond(StatusCode::UNAUTHORIZED, "text/html;charset=utf-8", "<html><head><title>Error 401 Unauthorized</title></head></html>");
-        resp.headers_mut().insert("WWW-Authenticate", HeaderValue::from_static("Basic realm=\"Jenkins\""));
+        let mut resp = respond(
+            StatusCode::UNAUTHORIZED,
+            "text/html;charset=utf-8",
+            "<html><head><title>Error 401 Unauthorized</title></head></html>",
+        );
+        resp.headers_mut().insert(
+            "WWW-Authenticate",
+            HeaderValue::from_static("Basic realm=\"Jenkins\""),
+        );
         return resp;
     }
-    let Some(rest) = req.uri().path().strip_prefix(CONTEXT) else { return not_found() };
+    let Some(rest) = req.uri().path().strip_prefix(CONTEXT) else {
+        return not_found();
+    };
     let parts: Vec<&str> = rest.split('/').collect();
     // job/NAME pairs, then what is asked of the job.
     let mut path: Vec<String> = Vec::new();
     let mut i = 0;
     while i + 1 < parts.len() && parts[i] == "job" && !parts[i + 1].is_empty() {
-        path.push(percent_decode_str(parts[i + 1]).decode_utf8_lossy().into_owned());
+        path.push(
+            percent_decode_str(parts[i + 1])
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
         i += 2;
     }
     let tail = &parts[i..];
     let tree = match query(&req, "tree").map(|t| Tree::parse(&t)) {
         Some(Ok(t)) => Some(t),
         // Jenkins answers a malformed tree with a 500 HTML page.
-        Some(Err(_)) => return respond(StatusCode::INTERNAL_SERVER_ERROR, "text/html", "<html>Malformed tree</html>"),
+        Some(Err(_)) => {
+            return respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/html",
+                "<html>Malformed tree</html>",
+            );
+        }
         None => None,
     };
     let world = shared.world.lock().unwrap_or_else(|p| p.into_inner());
@@ -186,7 +246,9 @@ fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
             _ => not_found(),
         };
     }
-    let Some(job) = world.find(&path) else { return not_found() };
+    let Some(job) = world.find(&path) else {
+        return not_found();
+    };
     let number = tail.first().and_then(|t| t.parse::<u64>().ok());
     let build = number.and_then(|n| job.builds.iter().find(|b| b.number == n));
     match (tail, build) {
@@ -198,23 +260,40 @@ fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
                 None => v,
             })
         }
-        ([_, "wfapi", "describe"], Some(b)) if job.kind == SimKind::Pipeline => json(&run_value(&path, b, CONTEXT)),
+        ([_, "wfapi", "describe"], Some(b)) if job.kind == SimKind::Pipeline => {
+            json(&run_value(&path, b, CONTEXT))
+        }
         ([_, "logText", "progressiveText"], Some(b)) => {
             let text = console_text(job, b);
-            let start: usize = query(&req, "start").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let start: usize = query(&req, "start")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             let start = if start > text.len() { 0 } else { start };
-            let mut resp = respond(StatusCode::OK, "text/plain;charset=UTF-8", text[start..].to_owned());
-            resp.headers_mut().insert("X-Text-Size", HeaderValue::from(text.len() as u64));
+            let mut resp = respond(
+                StatusCode::OK,
+                "text/plain;charset=UTF-8",
+                text[start..].to_owned(),
+            );
+            resp.headers_mut()
+                .insert("X-Text-Size", HeaderValue::from(text.len() as u64));
             if b.running() {
-                resp.headers_mut().insert("X-More-Data", HeaderValue::from_static("true"));
+                resp.headers_mut()
+                    .insert("X-More-Data", HeaderValue::from_static("true"));
             }
             resp
         }
         ([_, "artifact", rest @ ..], Some(b)) => {
-            let rel: Vec<String> = rest.iter().map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+            let rel: Vec<String> = rest
+                .iter()
+                .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+                .collect();
             let rel = rel.join("/");
             if b.artifacts.contains(&rel) {
-                respond(StatusCode::OK, "application/octet-stream", format!("{} #{} {rel}\n", path.join("/"), b.number))
+                respond(
+                    StatusCode::OK,
+                    "application/octet-stream",
+                    format!("{} #{} {rel}\n", path.join("/"), b.number),
+                )
             } else {
                 not_found()
             }

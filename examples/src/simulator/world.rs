@@ -19,7 +19,9 @@ impl SimKind {
     pub fn class(self) -> &'static str {
         match self {
             SimKind::Folder => "com.cloudbees.hudson.plugins.folder.Folder",
-            SimKind::MultiBranch => "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject",
+            SimKind::MultiBranch => {
+                "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
+            }
             SimKind::Freestyle => "hudson.model.FreeStyleProject",
             SimKind::Pipeline => "org.jenkinsci.plugins.workflow.job.WorkflowJob",
         }
@@ -134,16 +136,39 @@ const STAGE_NAMES: [&str; 4] = ["Checkout", "Build", "Test", "Deploy"];
 
 impl SimJob {
     fn container(name: &str, kind: SimKind, children: Vec<SimJob>) -> SimJob {
-        SimJob { name: name.to_owned(), kind, children, builds: Vec::new(), artifacts_per_build: 0 }
+        SimJob {
+            name: name.to_owned(),
+            kind,
+            children,
+            builds: Vec::new(),
+            artifacts_per_build: 0,
+        }
     }
 
     /// A buildable job with `builds` builds; the newest `running` of them still run.
-    pub fn buildable(name: &str, kind: SimKind, builds: u64, running: u64, artifacts_per_build: usize) -> SimJob {
-        let mut job = SimJob { name: name.to_owned(), kind, children: Vec::new(), builds: Vec::new(), artifacts_per_build };
+    pub fn buildable(
+        name: &str,
+        kind: SimKind,
+        builds: u64,
+        running: u64,
+        artifacts_per_build: usize,
+    ) -> SimJob {
+        let mut job = SimJob {
+            name: name.to_owned(),
+            kind,
+            children: Vec::new(),
+            builds: Vec::new(),
+            artifacts_per_build,
+        };
         let seed = name.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));
         for number in 1..=builds {
             let running = number + running > builds;
-            job.builds.push(job.make_build(seed, number, START_MS + number as i64 * 3_600_000, running));
+            job.builds.push(job.make_build(
+                seed,
+                number,
+                START_MS + number as i64 * 3_600_000,
+                running,
+            ));
         }
         job
     }
@@ -156,14 +181,18 @@ impl SimJob {
             Some(match h % 10 {
                 0 | 1 => "FAILURE",
                 2 => "UNSTABLE",
-                3 if h % 7 == 0 => "ABORTED",
+                3 if h.is_multiple_of(7) => "ABORTED",
                 _ => "SUCCESS",
             })
         };
         let mut build = SimBuild {
             number,
             timestamp,
-            duration: if running { 0 } else { 60_000 + (h % 240_000) as i64 },
+            duration: if running {
+                0
+            } else {
+                60_000 + (h % 240_000) as i64
+            },
             result,
             artifacts: Vec::new(),
             stages: Vec::new(),
@@ -177,7 +206,11 @@ impl SimJob {
         if build.result.is_some() && build.result != Some("ABORTED") {
             build.artifacts = (0..self.artifacts_per_build)
                 .map(|i| match i % 3 {
-                    0 => format!("dist/{}-{}.tar.gz", self.name.replace('%', "_"), build.number),
+                    0 => format!(
+                        "dist/{}-{}.tar.gz",
+                        self.name.replace('%', "_"),
+                        build.number
+                    ),
                     1 => "reports/junit/TEST-results.xml".to_owned(),
                     _ => format!("logs/step-{i}.log"),
                 })
@@ -202,14 +235,19 @@ impl SimJob {
                         (_, Some(f)) if f == i => "FAILED",
                         _ => "SUCCESS",
                     };
-                    let duration = if status == "IN_PROGRESS" { 0 } else { 5_000 + (mix(h, i as u64) % 60_000) as i64 };
+                    let duration = if status == "IN_PROGRESS" {
+                        0
+                    } else {
+                        5_000 + (mix(h, i as u64) % 60_000) as i64
+                    };
                     let stage = SimStage {
                         id: (6 + i * 4).to_string(),
                         name: STAGE_NAMES[i].to_owned(),
                         status,
                         start_ms: start,
                         duration_ms: duration,
-                        error: (status == "FAILED").then(|| "script returned exit code 1".to_owned()),
+                        error: (status == "FAILED")
+                            .then(|| "script returned exit code 1".to_owned()),
                     };
                     start += duration;
                     stage
@@ -232,7 +270,11 @@ impl SimJob {
             Some(_) => "red",
         };
         let running = self.builds.last().is_some_and(SimBuild::running);
-        Some(if running { format!("{base}_anime") } else { base.to_owned() })
+        Some(if running {
+            format!("{base}_anime")
+        } else {
+            base.to_owned()
+        })
     }
 
     fn visit<'a>(&'a self, f: &mut impl FnMut(&'a SimJob)) {
@@ -267,7 +309,11 @@ impl World {
                         vec![
                             SimJob::buildable("api", Pipeline, 30, 1, 1),
                             SimJob::buildable("worker", Freestyle, 20, 0, 3),
-                            SimJob::container("legacy", Folder, vec![SimJob::buildable("cron", Freestyle, 8, 0, 0)]),
+                            SimJob::container(
+                                "legacy",
+                                Folder,
+                                vec![SimJob::buildable("cron", Freestyle, 8, 0, 0)],
+                            ),
                         ],
                     ),
                     SimJob::container(
@@ -285,7 +331,11 @@ impl World {
             SimJob::buildable("never-built", Freestyle, 0, 0, 0),
             SimJob::container("empty-folder", Folder, vec![]),
         ];
-        World { jobs, clock_ms: START_MS + 300 * 3_600_000, generation: 0 }
+        World {
+            jobs,
+            clock_ms: START_MS + 300 * 3_600_000,
+            generation: 0,
+        }
     }
 
     /// A server of `jobs` jobs (every other one a Pipeline) with `builds` builds each and
@@ -295,13 +345,25 @@ impl World {
         for f in 0..jobs.div_ceil(20) {
             let children = (f * 20..((f + 1) * 20).min(jobs))
                 .map(|i| {
-                    let kind = if i % 2 == 0 { SimKind::Pipeline } else { SimKind::Freestyle };
+                    let kind = if i % 2 == 0 {
+                        SimKind::Pipeline
+                    } else {
+                        SimKind::Freestyle
+                    };
                     SimJob::buildable(&format!("job-{i:04}"), kind, builds, 0, artifacts)
                 })
                 .collect();
-            folders.push(SimJob::container(&format!("team-{f:02}"), SimKind::Folder, children));
+            folders.push(SimJob::container(
+                &format!("team-{f:02}"),
+                SimKind::Folder,
+                children,
+            ));
         }
-        World { jobs: folders, clock_ms: START_MS + builds as i64 * 3_600_000, generation: 0 }
+        World {
+            jobs: folders,
+            clock_ms: START_MS + builds as i64 * 3_600_000,
+            generation: 0,
+        }
     }
 
     /// Moves on: running builds finish, and some jobs start new builds (one of them finished,
@@ -319,17 +381,27 @@ impl World {
                 }
                 let seed = job.name.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));
                 // Every running build finishes.
-                let finished: Vec<usize> = job.builds.iter().enumerate().filter(|(_, b)| b.running()).map(|(i, _)| i).collect();
+                let finished: Vec<usize> = job
+                    .builds
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.running())
+                    .map(|(i, _)| i)
+                    .collect();
                 for i in finished {
                     let h = mix(seed, job.builds[i].number);
                     let mut build = job.builds[i].clone();
-                    build.result = Some(if h % 4 == 0 { "FAILURE" } else { "SUCCESS" });
+                    build.result = Some(if h.is_multiple_of(4) {
+                        "FAILURE"
+                    } else {
+                        "SUCCESS"
+                    });
                     build.duration = 90_000 + (h % 100_000) as i64;
                     job.complete(&mut build, h);
                     job.builds[i] = build;
                 }
                 // Two jobs in three start new builds: one that finishes at once, one still running.
-                if job.builds.is_empty() || mix(index, generation) % 3 == 0 {
+                if job.builds.is_empty() || mix(index, generation).is_multiple_of(3) {
                     return;
                 }
                 let next = job.builds.last().map_or(1, |b| b.number + 1);
@@ -351,7 +423,9 @@ impl World {
                     jobs.retain(|j| j.name != *last);
                     jobs.len() != before
                 }
-                [first, rest @ ..] => jobs.iter_mut().any(|j| j.name == *first && remove_in(&mut j.children, rest)),
+                [first, rest @ ..] => jobs
+                    .iter_mut()
+                    .any(|j| j.name == *first && remove_in(&mut j.children, rest)),
             }
         }
         let segments: Vec<&str> = full_name.split('/').collect();
@@ -402,8 +476,13 @@ mod tests {
         let t2 = w2.truth();
         assert!(t2.builds > t.builds);
         assert_eq!(World::demo(), w, "deterministic");
-        let api = w2.find(&["platform".into(), "services".into(), "api".into()]).unwrap();
-        assert!(api.builds.iter().take(30).all(|b| !b.running()), "running builds finished");
+        let api = w2
+            .find(&["platform".into(), "services".into(), "api".into()])
+            .unwrap();
+        assert!(
+            api.builds.iter().take(30).all(|b| !b.running()),
+            "running builds finished"
+        );
     }
 
     #[test]

@@ -1,0 +1,89 @@
+//! Progress of a sync: a bar on a terminal (logs printed above it, never through it), plain lines
+//! otherwise, nothing with `--quiet`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sync_core::Progress;
+use tracing_indicatif::span_ext::IndicatifSpanExt;
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// A progress bar (stderr is a terminal).
+    Bar,
+    /// A line now and then.
+    Plain,
+    /// Nothing.
+    Quiet,
+}
+
+/// Turns engine events into a bar or lines.
+#[derive(Debug)]
+pub struct Reporter {
+    display: Display,
+    span: tracing::Span,
+    total: AtomicU64,
+    done: AtomicU64,
+}
+
+impl Reporter {
+    /// A reporter for one sync pass labelled `label`.
+    pub fn new(display: Display, label: &str) -> Reporter {
+        let span = match display {
+            Display::Bar => {
+                let span = tracing::info_span!("sync", pass = label);
+                let style = indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} jobs {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                span.pb_set_style(&style);
+                span.pb_set_message(&format!("{label}: reading jobs"));
+                span.pb_start();
+                span
+            }
+            _ => tracing::Span::none(),
+        };
+        Reporter {
+            display,
+            span,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    /// Handles one engine event.
+    pub fn event(&self, p: Progress) {
+        match p {
+            Progress::Discovered { partitions } => {
+                self.total.store(partitions, Ordering::Relaxed);
+                match self.display {
+                    Display::Bar => {
+                        self.span.pb_set_length(partitions);
+                        self.span.pb_set_message("syncing");
+                    }
+                    Display::Plain => {
+                        eprintln!("ci-sync: {partitions} jobs have new or running builds")
+                    }
+                    Display::Quiet => {}
+                }
+            }
+            Progress::PartitionFinished { key, error } => {
+                let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(e) = error {
+                    tracing::warn!("{key} failed (it is read again next run): {e}");
+                }
+                match self.display {
+                    Display::Bar => self.span.pb_inc(1),
+                    Display::Plain => {
+                        let total = self.total.load(Ordering::Relaxed);
+                        if total >= 10 && done.is_multiple_of((total / 10).max(1)) {
+                            eprintln!("ci-sync: {done}/{total} jobs");
+                        }
+                    }
+                    Display::Quiet => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! `ci-sync run`: one incremental sync of a Jenkins into a destination, with a summary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use client_core::RetryPolicy;
+use jenkins_client::{Jenkins, JobFilter};
+use jenkins_wfapi::Wfapi;
+use jenkins_wfapi::sync::JenkinsSource;
+use sync_core::{Destination, DestinationUrl, Engine, RunStats, SqliteDestination};
+
+use crate::cli_error::CliError;
+use crate::config::ConfigFile;
+use crate::progress::{Display, Reporter};
+
+/// Options of `ci-sync run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The config file.
+    #[arg(long, default_value = "ci-sync.toml")]
+    config: PathBuf,
+    /// The destination, overriding the config's: `sqlite://ci-sync.db`, `sqlite:///abs/path.db`, `jsonl://-`.
+    #[arg(long)]
+    dest: Option<String>,
+}
+
+/// The default destination: an SQLite file in the current folder.
+pub const DEFAULT_DESTINATION: &str = "sqlite://ci-sync.db";
+
+/// Opens a destination URL. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite destination abort
+/// the process after N statements, inside a transaction (the crash tests use it).
+pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
+    let parsed = DestinationUrl::parse(url).map_err(|e| CliError::Config(e.to_string()))?;
+    match &parsed {
+        DestinationUrl::Sqlite(path) => {
+            let mut db = SqliteDestination::open(path).map_err(CliError::sync)?;
+            if let Some(n) = std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                db.abort_after_statements(n);
+            }
+            Ok(Box::new(db))
+        }
+        DestinationUrl::JsonLines(_) => parsed.open().map_err(CliError::sync),
+    }
+}
+
+/// Runs one sync pass of `source` into `destination`.
+pub async fn sync_once(
+    source: JenkinsSource,
+    destination: Box<dyn Destination>,
+    concurrency: usize,
+    display: Display,
+    label: &str,
+) -> Result<RunStats, CliError> {
+    let reporter = Arc::new(Reporter::new(display, label));
+    let events = reporter.clone();
+    let engine = Engine::new()
+        .concurrency(concurrency)
+        .on_progress(move |p| events.event(p));
+    engine
+        .run(Arc::new(source), destination)
+        .await
+        .map_err(CliError::sync)
+}
+
+/// The summary of a pass, one line per table and a line of counters.
+pub fn summary(stats: &RunStats) -> Vec<String> {
+    let mut lines = Vec::new();
+    for table in [
+        "jenkins_jobs",
+        "jenkins_builds",
+        "jenkins_artifacts",
+        "jenkins_stages",
+    ] {
+        let c = stats.tables.get(table).copied().unwrap_or_default();
+        let mut line = format!("  {table:<18} {:>7} rows written", c.upserted);
+        if c.unchanged > 0 {
+            line.push_str(&format!(", {} unchanged", c.unchanged));
+        }
+        if c.deleted > 0 {
+            line.push_str(&format!(", {} marked deleted", c.deleted));
+        }
+        lines.push(line);
+    }
+    lines.push(format!(
+        "  {} requests ({} retried), {} jobs read, {} running builds carried over, {:.2} s",
+        stats.requests,
+        stats.retries,
+        stats.partitions,
+        stats.non_final,
+        stats.duration.as_secs_f64()
+    ));
+    lines
+}
+
+/// Builds the Jenkins client from the config (the token from `JENKINS_API_TOKEN` first).
+fn jenkins_from(config: &ConfigFile) -> Result<Jenkins, CliError> {
+    let j = &config.jenkins;
+    let token = std::env::var("JENKINS_API_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| j.api_token.clone());
+    let mut builder = Jenkins::builder(j.base_url.clone())
+        .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    builder = match (&j.username, token) {
+        (Some(user), Some(token)) => builder.basic_auth(user.clone(), token),
+        (Some(_), None) => {
+            return Err(CliError::Config(
+                "[jenkins] has a username but no api_token: set JENKINS_API_TOKEN".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(CliError::Config(
+                "an API token is set but [jenkins] has no username".into(),
+            ));
+        }
+        (None, None) => builder,
+    };
+    if let Some(n) = j.page_size {
+        builder = builder.page_size(n);
+    }
+    if let Some(n) = j.concurrency {
+        builder = builder.concurrency(n);
+    }
+    if let Some(s) = j.request_timeout_seconds {
+        builder = builder.request_timeout(Duration::from_secs(s));
+    }
+    if let Some(n) = j.retry_attempts {
+        builder = builder.retry(RetryPolicy {
+            max_attempts: n.max(1),
+            ..RetryPolicy::default()
+        });
+    }
+    builder
+        .build()
+        .map_err(|e| CliError::Config(format!("[jenkins] base_url: {e}")))
+}
+
+/// Runs `ci-sync run`.
+pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
+    let config = ConfigFile::load(&args.config)?;
+    let jenkins = jenkins_from(&config)?;
+    let filter: JobFilter = config.jenkins.jobs.filter()?;
+    let concurrency = jenkins.concurrency();
+    let base = jenkins.base().to_string();
+    let source = JenkinsSource::new(Wfapi::new(jenkins)).filter(filter);
+    let url = args
+        .dest
+        .or(config.destination.url)
+        .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
+    let destination = open_destination(&url)?;
+    let described = destination.describe();
+    let stats = sync_once(source, destination, concurrency, display, "sync").await?;
+    if display != Display::Quiet {
+        eprintln!("ci-sync: synced {base} into {described}");
+        for line in summary(&stats) {
+            eprintln!("{line}");
+        }
+    }
+    if !stats.failed_partitions.is_empty() {
+        let names: Vec<&str> = stats
+            .failed_partitions
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        return Err(CliError::Config(format!(
+            "{} jobs failed and will be read again next run: {} (first error: {})",
+            names.len(),
+            names.join(", "),
+            stats.failed_partitions[0].1
+        )));
+    }
+    Ok(())
+}

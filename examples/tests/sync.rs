@@ -1,0 +1,519 @@
+//! End-to-end runs of `ci-sync run` against the simulated Jenkins: the database ends with exactly
+//! what the server holds, a run with nothing new writes nothing, running builds become final, and
+//! a run killed at any point resumes to the database an uninterrupted run gives.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use ci_sync::simulator::{Simulator, Truth, World};
+use sync_core::rusqlite::Connection;
+use tokio::process::Command;
+
+const TABLES: [&str; 4] = [
+    "jenkins_jobs",
+    "jenkins_builds",
+    "jenkins_artifacts",
+    "jenkins_stages",
+];
+
+struct Setup {
+    sim: Simulator,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new() -> Setup {
+        let sim = Simulator::start(World::demo(), Some(("demo".into(), "demo-token".into())))
+            .await
+            .unwrap();
+        Setup {
+            sim,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self, extra: &str) -> PathBuf {
+        let path = self.dir.path().join("ci-sync.toml");
+        let text = format!(
+            "[jenkins]\nbase_url = \"{}\"\nusername = \"demo\"\n{extra}\n",
+            self.sim.base_url()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn db(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    async fn run(&self, db: &Path, abort_after: Option<u64>) -> Output {
+        self.run_with(db, abort_after, "").await
+    }
+
+    async fn run_with(&self, db: &Path, abort_after: Option<u64>, extra: &str) -> Output {
+        let config = self.config(extra);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ci-sync"));
+        cmd.args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--dest",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env("JENKINS_API_TOKEN", "demo-token")
+        .env_remove("RUST_LOG")
+        .current_dir(self.dir.path());
+        match abort_after {
+            Some(n) => cmd.env("CI_SYNC_ABORT_AFTER_STATEMENTS", n.to_string()),
+            None => cmd.env_remove("CI_SYNC_ABORT_AFTER_STATEMENTS"),
+        };
+        cmd.output().await.unwrap()
+    }
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "ci-sync failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn count(conn: &Connection, sql: &str) -> u64 {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64
+}
+
+fn assert_truth(db: &Path, truth: Truth) {
+    let conn = Connection::open(db).unwrap();
+    let got: Vec<u64> = TABLES
+        .iter()
+        .map(|t| count(&conn, &format!("SELECT count(*) FROM {t}")))
+        .collect();
+    assert_eq!(
+        got,
+        vec![truth.jobs, truth.builds, truth.artifacts, truth.stages],
+        "rows per table vs the server"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE NOT is_final"
+        ),
+        truth.running
+    );
+}
+
+/// Every row of every table (and the saved state), as text, ordered; `synced_at` left out unless asked.
+fn dump(db: &Path, with_synced_at: bool) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for table in TABLES.iter().copied().chain(["_ci_sync_state"]) {
+        let cols: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|c| with_synced_at || (c != "synced_at" && c != "updated_at"))
+            .collect();
+        let select = cols
+            .iter()
+            .map(|c| format!("quote({c})"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let order = if table == "_ci_sync_state" {
+            "partition"
+        } else {
+            "id"
+        };
+        let mut stmt = conn
+            .prepare(&format!("SELECT {select} FROM {table} ORDER BY {order}"))
+            .unwrap();
+        out.extend(
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(|r| format!("{table}: {}", r.unwrap())),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_full_sync_holds_exactly_what_the_server_holds() {
+    let s = Setup::new().await;
+    let db = s.db("full.db");
+    let out = s.run(&db, None).await;
+    ok(&out);
+    assert_truth(&db, s.sim.truth());
+    let conn = Connection::open(&db).unwrap();
+    // Every build of the job with 250 builds, not only the newest 100.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE job_name = 'nightly-big'"
+        ),
+        250
+    );
+    // URLs are rebased onto the address in use, not the server's stale root URL.
+    let url: String = conn
+        .query_row(
+            "SELECT url FROM jenkins_builds WHERE id = 'déploiement prod_3'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        url,
+        format!("{}job/d%C3%A9ploiement%20prod/3/", s.sim.base_url())
+    );
+    // Artifacts in subfolders with one file name do not collide.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(DISTINCT relative_path) FROM jenkins_artifacts WHERE job_name = 'platform/services/worker'"
+        ) >= 3
+    );
+    // A failed stage carries its error.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_stages WHERE status = 'FAILED' AND error_message IS NOT NULL"
+        ) > 0
+    );
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("jenkins_builds") && summary.contains("requests"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_with_nothing_new_writes_nothing_and_costs_one_request() {
+    let s = Setup::new().await;
+    let db = s.db("idle.db");
+    ok(&s.run(&db, None).await);
+    // Running builds are read again every run until final: finish them first (without new ones).
+    let before = dump(&db, false);
+    let requests = s.sim.requests();
+    let out = s.run(&db, None).await;
+    ok(&out);
+    // Jobs holding running builds are read again (the demo has 4 running builds in 4 jobs).
+    let second = s.sim.requests() - requests;
+    assert!(second <= 1 + 4 * 2 + 4, "{second} requests");
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE NOT is_final"
+        ),
+        s.sim.truth().running
+    );
+    assert_eq!(
+        dump(&db, false),
+        before,
+        "re-reading running builds changed nothing"
+    );
+
+    // A server with no running build: the second run is one request and writes nothing at all.
+    let quiet = Simulator::start(World::bench(12, 30, 1), None)
+        .await
+        .unwrap();
+    let qdb = s.db("quiet.db");
+    let config = s.dir.path().join("quiet.toml");
+    std::fs::write(
+        &config,
+        format!("[jenkins]\nbase_url = \"{}\"\n", quiet.base_url()),
+    )
+    .unwrap();
+    let run = |db: PathBuf| {
+        let config = config.clone();
+        async move {
+            Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+                .args([
+                    "run",
+                    "--config",
+                    config.to_str().unwrap(),
+                    "--dest",
+                    &format!("sqlite://{}", db.display()),
+                ])
+                .env_remove("JENKINS_API_TOKEN")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    ok(&run(qdb.clone()).await);
+    assert_truth(&qdb, quiet.truth());
+    let before = dump(&qdb, true);
+    let requests = quiet.requests();
+    let out = run(qdb.clone()).await;
+    ok(&out);
+    assert_eq!(
+        quiet.requests() - requests,
+        1,
+        "one request lists every job with its last build number"
+    );
+    assert_eq!(
+        dump(&qdb, true),
+        before,
+        "not a row changed, not even synced_at"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let builds_line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("jenkins_builds"))
+        .unwrap();
+    assert!(
+        builds_line.trim_end().ends_with(" 0 rows written"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn builds_that_finish_between_runs_become_final_and_deleted_jobs_are_marked() {
+    let s = Setup::new().await;
+    let db = s.db("moving.db");
+    ok(&s.run(&db, None).await);
+    assert!(s.sim.truth().running > 0);
+    s.sim.advance();
+    assert!(s.sim.remove_job("platform/services/legacy/cron"));
+    ok(&s.run(&db, None).await);
+    let truth = s.sim.truth();
+    let conn = Connection::open(&db).unwrap();
+    // The removed job's row stays, marked deleted: one more job row than the server has.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_jobs WHERE deleted_at IS NOT NULL"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_jobs WHERE deleted_at IS NULL"
+        ),
+        truth.jobs
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE NOT is_final"
+        ),
+        truth.running
+    );
+    // Builds that were running in the first run are final now, with a result and their artifacts.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE is_final AND result IS NULL"
+        ),
+        0
+    );
+    let builds_of_live_jobs = count(
+        &conn,
+        "SELECT count(*) FROM jenkins_builds WHERE job_name != 'platform/services/legacy/cron'",
+    );
+    assert_eq!(builds_of_live_jobs, truth.builds);
+    // A third run after advancing again keeps matching.
+    s.sim.advance();
+    ok(&s.run(&db, None).await);
+    let truth = s.sim.truth();
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM jenkins_stages"),
+        truth.stages
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_artifacts WHERE job_name != 'platform/services/legacy/cron'"
+        ),
+        truth.artifacts
+    );
+}
+
+#[tokio::test]
+async fn a_killed_run_resumes_to_the_database_an_uninterrupted_run_gives() {
+    let s = Setup::new().await;
+    let reference = s.db("reference.db");
+    ok(&s.run(&reference, None).await);
+    let want = dump(&reference, false);
+    // Kill points inside the first transactions, in the middle, and near the end of the run.
+    for n in [0u64, 1, 13, 120, 480, 900, 1190] {
+        let db = s.db(&format!("killed-{n}.db"));
+        let out = s.run(&db, Some(n)).await;
+        assert!(
+            !out.status.success(),
+            "the run was meant to be killed after {n} statements"
+        );
+        ok(&s.run(&db, None).await);
+        assert_eq!(dump(&db, false), want, "after a kill at statement {n}");
+    }
+}
+
+#[tokio::test]
+async fn a_killed_incremental_run_resumes_too() {
+    let s = Setup::new().await;
+    let (reference, killed) = (s.db("ref.db"), s.db("killed.db"));
+    ok(&s.run(&reference, None).await);
+    ok(&s.run(&killed, None).await);
+    s.sim.advance();
+    ok(&s.run(&reference, None).await);
+    for n in [2u64, 25] {
+        let out = s.run(&killed, Some(n)).await;
+        assert!(!out.status.success());
+    }
+    ok(&s.run(&killed, None).await);
+    assert_eq!(dump(&killed, false), dump(&reference, false));
+}
+
+#[tokio::test]
+async fn job_patterns_and_json_lines() {
+    let s = Setup::new().await;
+    let db = s.db("filtered.db");
+    ok(&s
+        .run_with(
+            &db,
+            None,
+            "[jenkins.jobs]\ninclude = [\"platform/**\"]\nexclude = [\"**/legacy/**\"]",
+        )
+        .await);
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE job_name NOT LIKE 'platform/%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE job_name LIKE '%legacy%'"
+        ),
+        0
+    );
+    assert!(count(&conn, "SELECT count(*) FROM jenkins_builds") > 0);
+
+    let config = s.config("");
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .args([
+            "run",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--dest",
+            "jsonl://-",
+        ])
+        .env("JENKINS_API_TOKEN", "demo-token")
+        .output()
+        .await
+        .unwrap();
+    ok(&out);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records = |stream: &str| {
+        lines
+            .iter()
+            .filter(|m| m["type"] == "RECORD" && m["stream"] == stream)
+            .count() as u64
+    };
+    assert_eq!(lines.iter().filter(|m| m["type"] == "SCHEMA").count(), 4);
+    assert_eq!(records("jenkins_builds"), s.sim.truth().builds);
+    assert!(lines.last().unwrap()["type"] == "STATE");
+    assert!(
+        out.stderr.is_empty(),
+        "--quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn configuration_errors_and_the_secret_warning() {
+    let s = Setup::new().await;
+    let db = s.db("x.db");
+    // Wrong token: one line naming 401, the URL and the setting.
+    let config = s.config("");
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .args([
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--dest",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env("JENKINS_API_TOKEN", "wrong-token")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("401")
+            && stderr.contains("JENKINS_API_TOKEN")
+            && !stderr.contains("wrong-token"),
+        "{stderr}"
+    );
+
+    // A token in a file others can read: a warning, and the sync still runs.
+    let path = s.config("api_token = \"demo-token\"");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .args([
+            "run",
+            "--config",
+            path.to_str().unwrap(),
+            "--dest",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env_remove("JENKINS_API_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    ok(&out);
+    #[cfg(unix)]
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .args(["run", "--config", "/nonexistent.toml"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
+}
+
+#[tokio::test]
+async fn the_demo_runs_with_no_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1. Full sync")
+            && stdout.contains("Incremental sync")
+            && stdout.contains("sqlite3 ci-sync.db"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("MISMATCH"), "{stdout}");
+    assert!(dir.path().join("ci-sync.db").exists());
+    // A second demo replaces its own database.
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    ok(&out);
+}
