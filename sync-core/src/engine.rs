@@ -174,7 +174,8 @@ impl Engine {
             .await?
         };
 
-        let (tx, rx) = mpsc::channel::<Operation>(4096);
+        // Bounded: a fast source waits for the writer instead of filling memory.
+        let (tx, rx) = mpsc::channel::<Operation>(512);
         let writer = {
             let engine = self.clone();
             let name = name.clone();
