@@ -244,6 +244,8 @@ async fn a_run_with_nothing_new_writes_nothing_and_costs_one_request() {
     };
     ok(&run(qdb.clone()).await);
     assert_truth(&qdb, quiet.truth());
+    // A full sync: one listing, one page per job (30 builds each), one wfapi request per Pipeline run.
+    assert_eq!(quiet.requests(), 1 + 12 + 6 * 30);
     let before = dump(&qdb, true);
     let requests = quiet.requests();
     let out = run(qdb.clone()).await;

@@ -273,8 +273,24 @@ impl Source for JenkinsSource {
             let mut listing = jenkins.build_listing(&p.path).fields(default_build_fields());
             if let (Some(last), Some(_)) = (p.last_build, prev.synced_through) {
                 // Incremental: a first page just large enough for the builds from `floor` on.
-                listing = listing.first_page_size(last.saturating_sub(floor) + 2);
+                listing = listing.first_page_size(last.saturating_sub(floor) + 1);
             }
+            // Newest first, down to `floor`: no build below it is needed, and once `floor` itself
+            // is seen there is none to wait for, so no further page is asked for.
+            let all = listing.stream();
+            let down_to_floor = async_stream::try_stream! {
+                let mut all = std::pin::pin!(all);
+                while let Some(build) = all.try_next().await? {
+                    let number = build.number;
+                    if number.is_some_and(|n| n < floor) {
+                        break;
+                    }
+                    yield build;
+                    if number == Some(floor) {
+                        break;
+                    }
+                }
+            };
             let needs_read = {
                 let prev = prev.clone();
                 move |n: u64| n > prev.synced_through.unwrap_or(0) || prev.pending.contains(&n)
@@ -282,10 +298,8 @@ impl Source for JenkinsSource {
             let wfapi = source.wfapi.clone();
             let path = p.path.clone();
             let pipeline = p.pipeline;
-            let builds = listing
-                .stream()
-                .map_err(Error::source)
-                .try_take_while(move |b| futures::future::ready(Ok(b.number.is_none_or(|n| n >= floor))))
+            let builds = down_to_floor
+                .map_err(|e: client_core::Error| Error::source(e))
                 .try_filter(move |b| futures::future::ready(b.number.is_some_and(&needs_read)))
                 .map_ok(move |build| {
                     let wfapi = wfapi.clone();
