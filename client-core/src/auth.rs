@@ -71,7 +71,10 @@ impl Auth {
             Auth::Anonymous => return Ok(None),
             Auth::Basic { user, secret } => {
                 let raw = format!("{user}:{}", secret.expose_secret());
-                (AUTHORIZATION, format!("Basic {}", base64(raw.as_bytes())))
+                (
+                    AUTHORIZATION,
+                    format!("Basic {}", encode_base64(raw.as_bytes())),
+                )
             }
             Auth::Bearer(token) => (AUTHORIZATION, format!("Bearer {}", token.expose_secret())),
             Auth::Header { name, value } => (name.clone(), value.expose_secret().to_owned()),
@@ -100,8 +103,8 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// Standard base64 with padding; small enough not to need a crate.
-fn base64(input: &[u8]) -> String {
+/// Standard base64 (RFC 4648) with padding, as basic auth needs; small enough not to need a crate.
+pub fn encode_base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
@@ -137,7 +140,7 @@ mod tests {
             ("fooba", "Zm9vYmE="),
             ("foobar", "Zm9vYmFy"),
         ] {
-            assert_eq!(base64(input.as_bytes()), expected);
+            assert_eq!(encode_base64(input.as_bytes()), expected);
         }
     }
 

@@ -24,7 +24,7 @@ mod stats;
 mod string_enum;
 mod transport;
 
-pub use auth::Auth;
+pub use auth::{Auth, encode_base64};
 pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url};
 pub use origin::BaseUrl;
 pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};

@@ -52,23 +52,28 @@ impl Setup {
 
     async fn run_with(&self, db: &Path, abort_after: Option<u64>, extra: &str) -> Output {
         let config = self.config(extra);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ci-sync"));
-        cmd.args([
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--dest",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .env("JENKINS_API_TOKEN", "demo-token")
-        .env_remove("RUST_LOG")
-        .current_dir(self.dir.path());
-        match abort_after {
-            Some(n) => cmd.env("CI_SYNC_ABORT_AFTER_STATEMENTS", n.to_string()),
-            None => cmd.env_remove("CI_SYNC_ABORT_AFTER_STATEMENTS"),
-        };
+        let mut cmd = ci_sync_run(&config, &sqlite_url(db));
+        cmd.env("JENKINS_API_TOKEN", "demo-token")
+            .current_dir(self.dir.path());
+        if let Some(n) = abort_after {
+            cmd.env("CI_SYNC_ABORT_AFTER_STATEMENTS", n.to_string());
+        }
         cmd.output().await.unwrap()
     }
+}
+
+/// `ci-sync run --config CONFIG --dest DEST`, without inherited log settings or token.
+fn ci_sync_run(config: &Path, dest: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ci-sync"));
+    cmd.args(["run", "--config", config.to_str().unwrap(), "--dest", dest])
+        .env_remove("RUST_LOG")
+        .env_remove("JENKINS_API_TOKEN")
+        .env_remove("CI_SYNC_ABORT_AFTER_STATEMENTS");
+    cmd
+}
+
+fn sqlite_url(db: &Path) -> String {
+    format!("sqlite://{}", db.display())
 }
 
 fn ok(out: &Output) {
@@ -226,21 +231,8 @@ async fn a_run_with_nothing_new_writes_nothing_and_costs_one_request() {
     )
     .unwrap();
     let run = |db: PathBuf| {
-        let config = config.clone();
-        async move {
-            Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-                .args([
-                    "run",
-                    "--config",
-                    config.to_str().unwrap(),
-                    "--dest",
-                    &format!("sqlite://{}", db.display()),
-                ])
-                .env_remove("JENKINS_API_TOKEN")
-                .output()
-                .await
-                .unwrap()
-        }
+        let mut cmd = ci_sync_run(&config, &sqlite_url(&db));
+        async move { cmd.output().await.unwrap() }
     };
     ok(&run(qdb.clone()).await);
     assert_truth(&qdb, quiet.truth());
@@ -398,15 +390,8 @@ async fn job_patterns_and_json_lines() {
     assert!(count(&conn, "SELECT count(*) FROM jenkins_builds") > 0);
 
     let config = s.config("");
-    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-        .args([
-            "run",
-            "--quiet",
-            "--config",
-            config.to_str().unwrap(),
-            "--dest",
-            "jsonl://-",
-        ])
+    let out = ci_sync_run(&config, "jsonl://-")
+        .arg("--quiet")
         .env("JENKINS_API_TOKEN", "demo-token")
         .output()
         .await
@@ -438,14 +423,7 @@ async fn configuration_errors_and_the_secret_warning() {
     let db = s.db("x.db");
     // Wrong token: one line naming 401, the URL and the setting.
     let config = s.config("");
-    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-        .args([
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--dest",
-            &format!("sqlite://{}", db.display()),
-        ])
+    let out = ci_sync_run(&config, &sqlite_url(&db))
         .env("JENKINS_API_TOKEN", "wrong-token")
         .output()
         .await
@@ -466,18 +444,7 @@ async fn configuration_errors_and_the_secret_warning() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-        .args([
-            "run",
-            "--config",
-            path.to_str().unwrap(),
-            "--dest",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .env_remove("JENKINS_API_TOKEN")
-        .output()
-        .await
-        .unwrap();
+    let out = ci_sync_run(&path, &sqlite_url(&db)).output().await.unwrap();
     ok(&out);
     #[cfg(unix)]
     assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));

@@ -22,7 +22,7 @@ use jenkins_client::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use serde::{Deserialize, Serialize};
 use sync_core::{
     Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source,
-    State, TableSchema, Value,
+    State, TableSchema, Value, now_ms,
 };
 
 use crate::{Run, Wfapi};
@@ -175,12 +175,6 @@ impl JenkinsSource {
     fn jenkins(&self) -> &Jenkins {
         self.wfapi.jenkins()
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Source for JenkinsSource {

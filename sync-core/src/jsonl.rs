@@ -103,7 +103,7 @@ impl Destination for JsonLinesDestination {
 
     fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
         let mut stats = WriteStats::default();
-        let now = format_timestamp(jiff::Timestamp::now().as_millisecond());
+        let now = format_timestamp(crate::record::now_ms());
         for op in batch {
             match op {
                 Operation::Upsert(record) => {

@@ -23,7 +23,7 @@ pub use destination::{Destination, DestinationUrl, State, TableCounts, WriteStat
 pub use engine::{Engine, Progress, RunStats};
 pub use error::{Error, Result};
 pub use jsonl::JsonLinesDestination;
-pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp};
+pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms};
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};
 pub use sqlite::{STATE_TABLE, SqliteDestination};

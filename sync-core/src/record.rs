@@ -62,6 +62,11 @@ impl Value {
     }
 }
 
+/// Now, in milliseconds since the epoch (what `synced_at` and soft deletes record).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds (`2024-05-01T12:00:00.123Z`).
 pub fn format_timestamp(ms: i64) -> String {
     match jiff::Timestamp::from_millisecond(ms) {

@@ -328,7 +328,7 @@ impl Destination for SqliteDestination {
                 }
                 Operation::Checkpoint(cp) => {
                     let state = cp.state.to_string();
-                    let now = format_timestamp(jiff::Timestamp::now().as_millisecond());
+                    let now = format_timestamp(crate::record::now_ms());
                     let mut stmt = tx
                         .prepare_cached(&format!(
                             "INSERT INTO {STATE_TABLE} (source, partition, state, non_final, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -119,13 +119,6 @@ impl Source for FakeSource {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 fn server(parts: &[(&str, usize)]) -> Arc<Mutex<BTreeMap<String, Vec<i64>>>> {
     let map = parts
         .iter()

@@ -149,29 +149,14 @@ fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
     let Some((user, token)) = &shared.credentials else {
         return true;
     };
-    let expected = format!("Basic {}", base64(format!("{user}:{token}").as_bytes()));
+    let expected = format!(
+        "Basic {}",
+        client_core::encode_base64(format!("{user}:{token}").as_bytes())
+    );
     req.headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         == Some(expected.as_str())
-}
-
-fn base64(input: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in input.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                A[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 fn query(req: &Request<Incoming>, name: &str) -> Option<String> {
