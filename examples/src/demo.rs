@@ -93,12 +93,6 @@ async fn pass(
         .map_err(CliError::jenkins)?;
     let concurrency = jenkins.concurrency();
     let destination = open_destination(dest)?;
-    if let DestinationUrl::Sqlite(path) =
-        DestinationUrl::parse(dest).map_err(|e| CliError::Config(e.to_string()))?
-    {
-        let db = sync_core::SqliteDestination::open(&path).map_err(CliError::sync)?;
-        db.set_meta(DEMO_MARK, DEMO_VALUE).map_err(CliError::sync)?;
-    }
     sync_once(
         JenkinsSource::new(Wfapi::new(jenkins)),
         destination,
@@ -115,6 +109,9 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
     let db_path = match &parsed {
         DestinationUrl::Sqlite(path) => {
             fresh_database(path)?;
+            // Marked as the demo's, so that the next demo may replace it.
+            let db = sync_core::SqliteDestination::open(path).map_err(CliError::sync)?;
+            db.set_meta(DEMO_MARK, DEMO_VALUE).map_err(CliError::sync)?;
             Some(path.clone())
         }
         DestinationUrl::JsonLines(_) => None,

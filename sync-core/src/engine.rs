@@ -252,9 +252,7 @@ impl Engine {
             .await
             .map_err(|e| Error::Config(format!("the writer thread failed: {e}")))?;
 
-        let mut stats = Arc::try_unwrap(stats)
-            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .unwrap_or_else(|a| lock(&a).clone());
+        let mut stats = std::mem::take(&mut *lock(&stats));
         let written = written?;
         for w in written {
             stats.absorb(w);

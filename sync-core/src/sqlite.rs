@@ -12,8 +12,25 @@ use crate::error::{Error, Result};
 use crate::record::{Operation, Value, format_timestamp};
 use crate::schema::{ColumnType, TableSchema};
 
+/// The state table's name, for `concat!`.
+macro_rules! state_table {
+    () => {
+        "_ci_sync_state"
+    };
+}
+
 /// The table that holds each partition's state.
-pub const STATE_TABLE: &str = "_ci_sync_state";
+pub const STATE_TABLE: &str = state_table!();
+
+/// Saves a checkpoint; a state that did not change is not written again.
+const SAVE_CHECKPOINT: &str = concat!(
+    "INSERT INTO ",
+    state_table!(),
+    " (source, partition, state, non_final, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (source, partition) DO UPDATE SET state = excluded.state, \
+     non_final = excluded.non_final, updated_at = excluded.updated_at \
+     WHERE state IS NOT excluded.state OR non_final IS NOT excluded.non_final"
+);
 
 /// A SQLite database file as a destination.
 pub struct SqliteDestination {
@@ -330,11 +347,7 @@ impl Destination for SqliteDestination {
                     let state = cp.state.to_string();
                     let now = format_timestamp(crate::record::now_ms());
                     let mut stmt = tx
-                        .prepare_cached(&format!(
-                            "INSERT INTO {STATE_TABLE} (source, partition, state, non_final, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                             ON CONFLICT (source, partition) DO UPDATE SET state = excluded.state, non_final = excluded.non_final,
-                             updated_at = excluded.updated_at WHERE state IS NOT excluded.state OR non_final IS NOT excluded.non_final"
-                        ))
+                        .prepare_cached(SAVE_CHECKPOINT)
                         .map_err(|e| self.error(e))?;
                     let changed = stmt
                         .execute(params![
