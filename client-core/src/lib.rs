@@ -1,11 +1,11 @@
-//! Shared HTTP plumbing for the CI data SDK's client crates (`jenkins-client`, `bitbucket-client`,
+//! Shared HTTP plumbing for the CI data SDK's client crates (`cidata-jenkins`, `bitbucket-client`,
 //! `circleci-client`): one transport with auth that never leaks, retries with backoff that honour
 //! `Retry-After`, an optional client-side rate limit, one typed [`Error`], an origin guard for every
 //! URL a server hands back, a generic [`paginate`]r, and request counters.
 //!
 //! ```no_run
-//! # async fn demo() -> client_core::Result<()> {
-//! use client_core::{Auth, HttpClient};
+//! # async fn demo() -> cidata_core::Result<()> {
+//! use cidata_core::{Auth, HttpClient};
 //! let client = HttpClient::builder("https://ci.example.com/jenkins/")
 //!     .auth(Auth::basic("alice", std::env::var("TOKEN").unwrap_or_default()))
 //!     .build()?;

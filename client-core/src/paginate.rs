@@ -60,9 +60,9 @@ impl Default for PageLimits {
 /// [`ErrorKind::PageLimit`] error after `limits.max_pages` pages. Empty pages in the middle do not end it.
 ///
 /// ```
-/// # use client_core::{paginate, BaseUrl, Page, Next, PageLimits, Cursor};
+/// # use cidata_core::{paginate, BaseUrl, Page, Next, PageLimits, Cursor};
 /// # use futures::TryStreamExt;
-/// # async fn demo() -> client_core::Result<()> {
+/// # async fn demo() -> cidata_core::Result<()> {
 /// let base = BaseUrl::parse("https://api.example.com/")?;
 /// let pages = paginate(base, PageLimits::default(), |cursor: Option<Cursor>| async move {
 ///     let start: u32 = match cursor { Some(Cursor::Token(t)) => t.parse().unwrap(), _ => 0 };
@@ -70,7 +70,7 @@ impl Default for PageLimits {
 ///     let next = if start + 10 < 25 { Next::Token((start + 10).to_string()) } else { Next::End };
 ///     Ok(Page { items, next })
 /// });
-/// let all: Vec<u32> = client_core::items(pages).try_collect().await?;
+/// let all: Vec<u32> = cidata_core::items(pages).try_collect().await?;
 /// assert_eq!(all.len(), 25);
 /// # Ok(()) }
 /// ```

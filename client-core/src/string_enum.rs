@@ -4,7 +4,7 @@
 /// `from_server()`, `Display`, `FromStr`, and serde as the plain string.
 ///
 /// ```
-/// client_core::string_enum! {
+/// cidata_core::string_enum! {
 ///     /// A pipeline status.
 ///     pub enum Status {
 ///         /// It worked.

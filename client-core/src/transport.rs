@@ -23,8 +23,8 @@ use crate::stats::RequestStats;
 /// Builds an [`HttpClient`].
 ///
 /// ```no_run
-/// # fn main() -> client_core::Result<()> {
-/// use client_core::{Auth, HttpClient};
+/// # fn main() -> cidata_core::Result<()> {
+/// use cidata_core::{Auth, HttpClient};
 /// let client = HttpClient::builder("https://ci.example.com/jenkins/")
 ///     .auth(Auth::basic("alice", "api-token"))
 ///     .user_agent("my-tool/1.0")
@@ -359,7 +359,7 @@ impl HttpClient {
         HttpClientBuilder {
             base: base_url.into(),
             auth: Auth::Anonymous,
-            user_agent: concat!("client-core/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: concat!("cidata-core/", env!("CARGO_PKG_VERSION")).to_owned(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Some(Duration::from_secs(60)),
             retry: RetryPolicy::default(),

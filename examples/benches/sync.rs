@@ -1,4 +1,4 @@
-//! Sync benchmark (run: `cargo bench -p ci-sync`): a simulated Jenkins of 200 jobs x 100 builds x
+//! Sync benchmark (run: `cargo bench -p cidata-cli`): a simulated Jenkins of 200 jobs x 100 builds x
 //! 2 artifacts (every other job a Pipeline with stages), a full sync and a no-change sync into
 //! SQLite, reporting requests, wall time and peak RSS; then the same with ten times the builds per
 //! job, to show that memory does not grow with history.
@@ -11,11 +11,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ci_sync::simulator::{Simulator, World};
-use jenkins_client::Jenkins;
-use jenkins_wfapi::Wfapi;
-use jenkins_wfapi::sync::JenkinsSource;
-use sync_core::{DestinationUrl, Engine, RunStats};
+use cidata_cli::simulator::{Simulator, World};
+use cidata_jenkins::Jenkins;
+use cidata_sync::{DestinationUrl, Engine, RunStats};
+use cidata_wfapi::Wfapi;
+use cidata_wfapi::sync::JenkinsSource;
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -2,14 +2,14 @@
 
 use std::fmt;
 
-use client_core::ErrorKind;
+use cidata_core::ErrorKind;
 
 /// An error of the tool: an SDK error with a hint, a bad setting, or an I/O failure.
 #[derive(Debug)]
 pub enum CliError {
     /// A client error, with the settings that may explain it.
     Client {
-        error: client_core::Error,
+        error: cidata_core::Error,
         hint: Option<String>,
     },
     /// A setting is missing or invalid.
@@ -25,9 +25,9 @@ impl CliError {
     }
 
     /// Wraps a sync error; an API error inside it gets the same hints as [`CliError::jenkins`].
-    pub fn sync(error: sync_core::Error) -> CliError {
+    pub fn sync(error: cidata_sync::Error) -> CliError {
         match error {
-            sync_core::Error::Source(inner) => match inner.downcast::<client_core::Error>() {
+            cidata_sync::Error::Source(inner) => match inner.downcast::<cidata_core::Error>() {
                 Ok(client) => CliError::jenkins(*client),
                 Err(other) => CliError::Config(format!("source: {other}")),
             },
@@ -36,7 +36,7 @@ impl CliError {
     }
 
     /// Wraps a Jenkins client error with a hint naming the settings to check.
-    pub fn jenkins(error: client_core::Error) -> CliError {
+    pub fn jenkins(error: cidata_core::Error) -> CliError {
         let status = error.status().map(|s| s.as_u16());
         let hint = match (error.kind(), status) {
             (ErrorKind::Auth, Some(401)) => Some("check JENKINS_USER and JENKINS_API_TOKEN".to_owned()),

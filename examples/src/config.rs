@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use jenkins_client::{JobFilter, JobPattern};
+use cidata_jenkins::{JobFilter, JobPattern};
 use serde::Deserialize;
 
 use crate::cli_error::CliError;

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ci_sync::simulator::{Simulator, Truth, World};
+use cidata_cli::simulator::{Simulator, Truth, World};
+use cidata_jenkins::Jenkins;
+use cidata_sync::{DestinationUrl, RunStats};
+use cidata_wfapi::Wfapi;
+use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
-use jenkins_client::Jenkins;
-use jenkins_wfapi::Wfapi;
-use jenkins_wfapi::sync::JenkinsSource;
-use sync_core::{DestinationUrl, RunStats};
 
 use crate::cli_error::CliError;
 use crate::progress::Display;
@@ -31,7 +31,7 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
     if !path.exists() {
         return Ok(());
     }
-    let made_by_demo = sync_core::SqliteDestination::open(path)
+    let made_by_demo = cidata_sync::SqliteDestination::open(path)
         .ok()
         .and_then(|db| db.meta(DEMO_MARK).ok().flatten());
     if made_by_demo.as_deref() != Some(DEMO_VALUE) {
@@ -51,7 +51,7 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
 }
 
 fn counts(path: &Path) -> Option<[u64; 4]> {
-    let conn = sync_core::rusqlite::Connection::open(path).ok()?;
+    let conn = cidata_sync::rusqlite::Connection::open(path).ok()?;
     let count = |t: &str| {
         conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
             r.get::<_, i64>(0)
@@ -110,7 +110,7 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         DestinationUrl::Sqlite(path) => {
             fresh_database(path)?;
             // Marked as the demo's, so that the next demo may replace it.
-            let db = sync_core::SqliteDestination::open(path).map_err(CliError::sync)?;
+            let db = cidata_sync::SqliteDestination::open(path).map_err(CliError::sync)?;
             db.set_meta(DEMO_MARK, DEMO_VALUE).map_err(CliError::sync)?;
             Some(path.clone())
         }

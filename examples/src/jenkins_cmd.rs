@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
+use cidata_jenkins::{ConsoleOptions, Jenkins, JobPath, Tree};
+use cidata_wfapi::Wfapi;
 use clap::{Args, Subcommand};
 use futures::TryStreamExt;
-use jenkins_client::{ConsoleOptions, Jenkins, JobPath, Tree};
-use jenkins_wfapi::Wfapi;
 use serde::Serialize;
 
 use crate::cli_error::CliError;

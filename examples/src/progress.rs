@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sync_core::Progress;
+use cidata_sync::Progress;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 
 /// How progress is shown.

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cidata_core::RetryPolicy;
+use cidata_jenkins::{Jenkins, JobFilter};
+use cidata_sync::{Destination, DestinationUrl, Engine, RunStats, SqliteDestination};
+use cidata_wfapi::Wfapi;
+use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
-use client_core::RetryPolicy;
-use jenkins_client::{Jenkins, JobFilter};
-use jenkins_wfapi::Wfapi;
-use jenkins_wfapi::sync::JenkinsSource;
-use sync_core::{Destination, DestinationUrl, Engine, RunStats, SqliteDestination};
 
 use crate::cli_error::CliError;
 use crate::config::ConfigFile;

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use ci_sync::simulator::{Simulator, Truth, World};
-use sync_core::rusqlite::Connection;
+use cidata_cli::simulator::{Simulator, Truth, World};
+use cidata_sync::rusqlite::Connection;
 use tokio::process::Command;
 
 const TABLES: [&str; 4] = [

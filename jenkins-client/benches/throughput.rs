@@ -1,4 +1,4 @@
-//! Throughput benchmarks of jenkins-client (run: `cargo bench -p jenkins-client`).
+//! Throughput benchmarks of cidata-jenkins (run: `cargo bench -p cidata-jenkins`).
 //!
 //! 1. Decoding a 10,000-build `allBuilds` listing into typed models, beside `serde_json::Value`.
 //! 2. Streaming a 200 MB console log from a local server: throughput and peak RSS.
@@ -8,9 +8,9 @@
 
 use std::time::{Duration, Instant};
 
+use cidata_jenkins::models::Build;
+use cidata_jenkins::{ConsoleOptions, Jenkins, JobPath};
 use futures::TryStreamExt;
-use jenkins_client::models::Build;
-use jenkins_client::{ConsoleOptions, Jenkins, JobPath};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -50,11 +50,11 @@ fn bench_decode() {
     let body = listing(10_000);
     let iterations = 10;
     // Warm-up, and a check that the listing decodes.
-    let decoded: Listing = client_core::decode_json(&body).expect("listing decodes");
+    let decoded: Listing = cidata_core::decode_json(&body).expect("listing decodes");
     assert_eq!(decoded.all_builds.len(), 10_000);
     let started = Instant::now();
     for _ in 0..iterations {
-        let l: Listing = client_core::decode_json(&body).unwrap();
+        let l: Listing = cidata_core::decode_json(&body).unwrap();
         std::hint::black_box(l);
     }
     let typed = started.elapsed();

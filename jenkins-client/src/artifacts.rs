@@ -1,7 +1,7 @@
 //! Archived artifacts: listing, URLs with every path segment encoded, and downloads as byte streams.
 
 use bytes::Bytes;
-use client_core::{Error, ErrorKind, Request, Result, Url};
+use cidata_core::{Error, ErrorKind, Request, Result, Url};
 use futures::{Stream, TryStreamExt, stream};
 
 use crate::models::Artifact;

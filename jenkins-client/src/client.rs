@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::{
+use cidata_core::{
     Auth, BaseUrl, Error, ErrorKind, HttpClient, HttpClientBuilder, Request, Result, RetryPolicy,
     Url,
 };
@@ -18,9 +18,9 @@ use crate::{JobPath, Tree};
 /// Builds a [`Jenkins`] client.
 ///
 /// ```no_run
-/// # fn main() -> client_core::Result<()> {
+/// # fn main() -> cidata_core::Result<()> {
 /// let token = std::env::var("JENKINS_API_TOKEN").unwrap_or_default();
-/// let jenkins = jenkins_client::Jenkins::builder("https://ci.example.com/jenkins/")
+/// let jenkins = cidata_jenkins::Jenkins::builder("https://ci.example.com/jenkins/")
 ///     .basic_auth("alice", token)
 ///     .page_size(200)
 ///     .build()?;
@@ -117,7 +117,7 @@ impl JenkinsBuilder {
         self
     }
 
-    /// The `User-Agent` (default `jenkins-client/VERSION`).
+    /// The `User-Agent` (default `cidata-jenkins/VERSION`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.http = self.http.user_agent(user_agent);
         self
@@ -140,9 +140,9 @@ impl JenkinsBuilder {
 /// An async client of one Jenkins server. Cheap to clone; clones share connections and counters.
 ///
 /// ```no_run
-/// # async fn demo() -> client_core::Result<()> {
+/// # async fn demo() -> cidata_core::Result<()> {
 /// use futures::TryStreamExt;
-/// use jenkins_client::{Jenkins, JobPath};
+/// use cidata_jenkins::{Jenkins, JobPath};
 /// let jenkins = Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?;
 /// let mut jobs = std::pin::pin!(jenkins.jobs());
 /// while let Some(entry) = jobs.try_next().await? {
@@ -185,7 +185,7 @@ impl Jenkins {
     pub fn builder(base_url: impl Into<String>) -> JenkinsBuilder {
         JenkinsBuilder {
             http: HttpClient::builder(base_url)
-                .user_agent(concat!("jenkins-client/", env!("CARGO_PKG_VERSION"))),
+                .user_agent(concat!("cidata-jenkins/", env!("CARGO_PKG_VERSION"))),
             crumbs: CrumbPolicy::WhenEnabled,
             page_size: 100,
             folder_depth: 5,
@@ -210,7 +210,7 @@ impl Jenkins {
     }
 
     /// Request counters.
-    pub fn stats(&self) -> &client_core::RequestStats {
+    pub fn stats(&self) -> &cidata_core::RequestStats {
         self.http.stats()
     }
 
@@ -340,7 +340,7 @@ impl Jenkins {
 
     /// Sends a POST to `url` (below the base), with a crumb when the policy asks for one. Never
     /// retried; if a cached crumb was rejected (403), one new crumb is fetched and the POST sent once more.
-    pub async fn post(&self, url: Url, form: &[(&str, &str)]) -> Result<client_core::Response> {
+    pub async fn post(&self, url: Url, form: &[(&str, &str)]) -> Result<cidata_core::Response> {
         let build = |crumb: Option<&crate::crumb::CrumbHeaders>| {
             let mut req = Request::post(url.clone());
             if !form.is_empty() {

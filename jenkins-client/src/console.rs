@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use client_core::{Error, ErrorKind, Request, Result};
+use cidata_core::{Error, ErrorKind, Request, Result};
 use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::{Jenkins, JobPath};
@@ -67,9 +67,9 @@ impl Jenkins {
     /// The console log of a build as a stream of chunks (`logText/progressiveText`).
     ///
     /// ```no_run
-    /// # async fn demo(jenkins: jenkins_client::Jenkins) -> client_core::Result<()> {
+    /// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_core::Result<()> {
     /// use futures::TryStreamExt;
-    /// use jenkins_client::{ConsoleOptions, JobPath};
+    /// use cidata_jenkins::{ConsoleOptions, JobPath};
     /// let job = JobPath::from_full_name("team/app")?;
     /// let mut log = std::pin::pin!(jenkins.console_text(&job, 42, ConsoleOptions::follow()));
     /// while let Some(text) = log.try_next().await? {
@@ -95,7 +95,7 @@ impl Jenkins {
     /// origin; `start` is added as its query.
     pub fn progressive_text(
         &self,
-        url: Result<client_core::Url>,
+        url: Result<cidata_core::Url>,
         options: ConsoleOptions,
     ) -> impl Stream<Item = Result<ConsoleChunk>> + Send + 'static {
         let jenkins = self.clone();

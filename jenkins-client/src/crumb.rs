@@ -4,8 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use client_core::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
-use client_core::{Error, ErrorKind, HttpClient, Request, Result, decode_json};
+use cidata_core::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
+use cidata_core::{Error, ErrorKind, HttpClient, Request, Result, decode_json};
 use tokio::sync::Mutex;
 
 use crate::models::Crumb;

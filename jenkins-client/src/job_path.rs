@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use client_core::{BaseUrl, Error, ErrorKind, Result};
+use cidata_core::{BaseUrl, Error, ErrorKind, Result};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Everything but RFC 3986's unreserved characters is encoded, so a space is `%20` (never `+`), a
@@ -23,7 +23,7 @@ pub fn encode_segment(segment: &str) -> String {
 /// The path of a job through its folders, as the raw names Jenkins shows in `name`.
 ///
 /// ```
-/// use jenkins_client::JobPath;
+/// use cidata_jenkins::JobPath;
 /// let path = JobPath::from_full_name("team/app/feature%2Fx").unwrap();
 /// assert_eq!(path.segments(), ["team", "app", "feature%2Fx"]);
 /// assert_eq!(path.url_path(), "job/team/job/app/job/feature%252Fx/");

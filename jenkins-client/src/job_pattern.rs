@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use client_core::{Error, ErrorKind, Result};
+use cidata_core::{Error, ErrorKind, Result};
 
 use crate::JobPath;
 
@@ -11,7 +11,7 @@ use crate::JobPath;
 /// segment, `?` one character, and a segment `**` any number of segments (none included).
 ///
 /// ```
-/// use jenkins_client::{JobPath, JobPattern};
+/// use cidata_jenkins::{JobPath, JobPattern};
 /// let p: JobPattern = "team/**/main".parse().unwrap();
 /// assert!(p.matches(&JobPath::from_full_name("team/app/main").unwrap()));
 /// assert!(p.matches(&JobPath::from_full_name("team/main").unwrap()));

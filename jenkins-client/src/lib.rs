@@ -8,13 +8,13 @@
 //! - triggering with CSRF crumbs done right, waiting for the queue, stopping;
 //! - models that survive unknown plugin classes and old servers, keeping their raw JSON;
 //! - retries with backoff, `Retry-After`, an origin guard that never sends credentials elsewhere,
-//!   and typed errors naming URL, status and JSON path (from `client-core`).
+//!   and typed errors naming URL, status and JSON path (from `cidata-core`).
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use jenkins_client::{Jenkins, JobPath};
+//! use cidata_jenkins::{Jenkins, JobPath};
 //!
-//! # async fn demo() -> client_core::Result<()> {
+//! # async fn demo() -> cidata_core::Result<()> {
 //! let jenkins = Jenkins::builder("https://ci.example.com/jenkins/")
 //!     .basic_auth("alice", std::env::var("JENKINS_API_TOKEN").unwrap_or_default())
 //!     .build()?;
@@ -41,8 +41,8 @@ pub mod sync;
 mod tree;
 mod trigger;
 
+pub use cidata_core::{Error, ErrorKind, Result};
 pub use client::{Jenkins, JenkinsBuilder};
-pub use client_core::{Error, ErrorKind, Result};
 pub use console::{ConsoleChunk, ConsoleOptions, ConsoleText};
 pub use job_path::{JobPath, encode_segment};
 pub use job_pattern::{JobFilter, JobPattern};

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use client_core::{Cursor, Error, ErrorKind, Next, Page, PageLimits, Result, items, paginate};
+use cidata_core::{Cursor, Error, ErrorKind, Next, Page, PageLimits, Result, items, paginate};
 use futures::{Stream, TryStreamExt, stream};
 use serde::Deserialize;
 
@@ -25,9 +25,9 @@ pub struct JobEntry {
 /// A listing of a job's builds, newest first, paged with `allBuilds[...]{M,N}`.
 ///
 /// ```no_run
-/// # async fn demo(jenkins: jenkins_client::Jenkins) -> client_core::Result<()> {
+/// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_core::Result<()> {
 /// use futures::TryStreamExt;
-/// let job = jenkins_client::JobPath::from_full_name("team/app")?;
+/// let job = cidata_jenkins::JobPath::from_full_name("team/app")?;
 /// // The 5 newest builds in one small request, then pages of the client's size.
 /// let newest: Vec<_> = jenkins.build_listing(&job).first_page_size(5).stream().try_take_while(|b| {
 ///     futures::future::ready(Ok(b.number.unwrap_or(0) > 1200))

@@ -1,7 +1,7 @@
-//! Table records of jobs, builds and artifacts, for `sync-core` (feature `sync`). The seed
+//! Table records of jobs, builds and artifacts, for `cidata-sync` (feature `sync`). The seed
 //! connector's columns come first, ours after.
 
-use sync_core::{ColumnType, Record, Result, TableSchema, Value};
+use cidata_sync::{ColumnType, Record, Result, TableSchema, Value};
 
 use crate::models::{Build, Job};
 use crate::{Jenkins, JobPath};
@@ -107,7 +107,7 @@ pub fn build_records(
     let (builds, artifacts) = tables;
     let number = build
         .number
-        .ok_or_else(|| sync_core::Error::Record(format!("a build of `{path}` has no number")))?;
+        .ok_or_else(|| cidata_sync::Error::Record(format!("a build of `{path}` has no number")))?;
     let id = build_id(path, number);
     let mut out = Vec::with_capacity(1 + build.artifacts.len());
     out.push(

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use client_core::{Error, ErrorKind, Result};
+use cidata_core::{Error, ErrorKind, Result};
 
 /// A slice of a collection, newest first, 0-based, end exclusive (`{M,N}`, `{M,}`, `{,N}`, `{N}`).
 /// A range past the end is cut short by the server, not an error.
@@ -79,7 +79,7 @@ impl Field {
 /// A `tree=` query, built from values and rendered on demand; it also parses such strings.
 ///
 /// ```
-/// use jenkins_client::{Tree, Range};
+/// use cidata_jenkins::{Tree, Range};
 /// let tree = Tree::fields(["name", "url"])
 ///     .nested_range("allBuilds", Tree::fields(["number", "result"]), Range::Between(0, 100));
 /// assert_eq!(tree.to_string(), "name,url,allBuilds[number,result]{0,100}");

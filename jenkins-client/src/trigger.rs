@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use client_core::header::LOCATION;
-use client_core::{Error, ErrorKind, Result};
+use cidata_core::header::LOCATION;
+use cidata_core::{Error, ErrorKind, Result};
 
 use crate::models::{BuildRef, QueueState};
 use crate::{Jenkins, JobPath};

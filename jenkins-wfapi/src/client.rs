@@ -1,9 +1,9 @@
 //! `Wfapi`: every endpoint of the Pipeline REST API by path, beside navigation by link.
 
 use bytes::Bytes;
-use client_core::{Error, ErrorKind, Result, Url};
+use cidata_core::{Error, ErrorKind, Result, Url};
+use cidata_jenkins::{ConsoleOptions, Jenkins, JobPath, Tree};
 use futures::{Stream, TryStreamExt, stream};
-use jenkins_client::{ConsoleOptions, Jenkins, JobPath, Tree};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -15,10 +15,10 @@ use crate::models::{
 /// auth, retries, crumbs and origin guard).
 ///
 /// ```no_run
-/// # async fn demo() -> client_core::Result<()> {
+/// # async fn demo() -> cidata_core::Result<()> {
 /// use futures::TryStreamExt;
-/// use jenkins_client::{Jenkins, JobPath};
-/// use jenkins_wfapi::Wfapi;
+/// use cidata_jenkins::{Jenkins, JobPath};
+/// use cidata_wfapi::Wfapi;
 /// let wfapi = Wfapi::new(Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?);
 /// let job = JobPath::from_full_name("team/app/main")?;
 /// let runs: Vec<_> = wfapi.all_runs(&job).try_collect().await?;
@@ -150,7 +150,7 @@ impl Wfapi {
         let prefix = format!(
             "{}execution/node/{}/",
             Self::run_prefix(job, number),
-            jenkins_client::encode_segment(node_id)
+            cidata_jenkins::encode_segment(node_id)
         );
         self.get(&prefix, "describe", &[]).await
     }
@@ -160,7 +160,7 @@ impl Wfapi {
         let prefix = format!(
             "{}execution/node/{}/",
             Self::run_prefix(job, number),
-            jenkins_client::encode_segment(node_id)
+            cidata_jenkins::encode_segment(node_id)
         );
         self.get(&prefix, "log", &[]).await
     }

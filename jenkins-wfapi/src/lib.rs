@@ -6,9 +6,9 @@
 //! navigation needs no URL but the job's:
 //!
 //! ```no_run
-//! # async fn demo() -> client_core::Result<()> {
-//! use jenkins_client::{Jenkins, JobPath};
-//! use jenkins_wfapi::Wfapi;
+//! # async fn demo() -> cidata_core::Result<()> {
+//! use cidata_jenkins::{Jenkins, JobPath};
+//! use cidata_wfapi::Wfapi;
 //! let wfapi = Wfapi::new(Jenkins::builder("https://ci.example.com/jenkins/").basic_auth("alice", "token").build()?);
 //! let job = wfapi.describe_job(&JobPath::from_full_name("team/app")?).await?;
 //! let runs = job.links.runs.as_ref().unwrap().follow(&wfapi).await?;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use client_core::{Result, Url};
-use jenkins_client::Jenkins;
+use cidata_core::{Result, Url};
+use cidata_jenkins::Jenkins;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -15,9 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// the client's configured origin (never doubling the context path) and refuses any other origin.
 ///
 /// ```no_run
-/// # async fn demo(jenkins: jenkins_client::Jenkins, run: jenkins_wfapi::Run) -> client_core::Result<()> {
+/// # async fn demo(jenkins: cidata_jenkins::Jenkins, run: cidata_wfapi::Run) -> cidata_core::Result<()> {
 /// if let Some(link) = &run.links.artifacts {
-///     let artifacts: Vec<jenkins_wfapi::Artifact> = link.follow(&jenkins).await?;
+///     let artifacts: Vec<cidata_wfapi::Artifact> = link.follow(&jenkins).await?;
 ///     println!("{} artifacts", artifacts.len());
 /// }
 /// # Ok(()) }
@@ -42,7 +42,7 @@ impl<T> Link<T> {
     }
 
     /// The absolute URL on the configured origin; an href of another origin is an
-    /// [`client_core::ErrorKind::ForeignOrigin`] error.
+    /// [`cidata_core::ErrorKind::ForeignOrigin`] error.
     pub fn url(&self, jenkins: &Jenkins) -> Result<Url> {
         jenkins.base().same_origin(&self.href)
     }

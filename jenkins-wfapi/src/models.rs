@@ -16,7 +16,7 @@ fn vec_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<V
 /// Fields of a response that no model here knows, kept as sent.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
-client_core::string_enum! {
+cidata_core::string_enum! {
     /// The status of a run, stage or flow node.
     pub enum Status {
         /// Finished and succeeded.

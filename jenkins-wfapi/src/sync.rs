@@ -12,18 +12,18 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
-use jenkins_client::models::JobKind;
-use jenkins_client::sync::{
+use cidata_jenkins::models::JobKind;
+use cidata_jenkins::sync::{
     artifacts_table, build_id, build_records, builds_table, job_record, jobs_table,
 };
-use jenkins_client::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
-use serde::{Deserialize, Serialize};
-use sync_core::{
+use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
+use cidata_sync::{
     Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source,
     State, TableSchema, Value, now_ms,
 };
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
 
 use crate::{Run, Wfapi};
 
@@ -119,12 +119,12 @@ pub struct JobPartition {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use jenkins_client::Jenkins;
-/// use jenkins_wfapi::{Wfapi, sync::JenkinsSource};
+/// use cidata_jenkins::Jenkins;
+/// use cidata_wfapi::{Wfapi, sync::JenkinsSource};
 /// let jenkins = Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?;
 /// let source = JenkinsSource::new(Wfapi::new(jenkins));
-/// let destination = sync_core::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
-/// let stats = sync_core::Engine::new().run(std::sync::Arc::new(source), destination).await?;
+/// let destination = cidata_sync::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
+/// let stats = cidata_sync::Engine::new().run(std::sync::Arc::new(source), destination).await?;
 /// println!("{} rows, {} requests, {} running builds carried over", stats.rows_upserted(), stats.requests, stats.non_final);
 /// # Ok(()) }
 /// ```
@@ -293,7 +293,7 @@ impl Source for JenkinsSource {
             let path = p.path.clone();
             let pipeline = p.pipeline;
             let builds = down_to_floor
-                .map_err(|e: client_core::Error| Error::source(e))
+                .map_err(|e: cidata_core::Error| Error::source(e))
                 .try_filter(move |b| futures::future::ready(b.number.is_some_and(&needs_read)))
                 .map_ok(move |build| {
                     let wfapi = wfapi.clone();
@@ -355,7 +355,7 @@ async fn stages_of(wfapi: &Wfapi, path: &JobPath, number: u64) -> Result<Option<
         Err(e)
             if matches!(
                 e.kind(),
-                client_core::ErrorKind::NotFound | client_core::ErrorKind::NotSupported
+                cidata_core::ErrorKind::NotFound | cidata_core::ErrorKind::NotSupported
             ) =>
         {
             tracing::debug!(job = %path, number, error = %e, "no stages");

@@ -89,9 +89,9 @@ type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// Runs sources into destinations.
 ///
 /// ```no_run
-/// # async fn demo<S: sync_core::Source>(source: S) -> sync_core::Result<()> {
-/// let destination = sync_core::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
-/// let stats = sync_core::Engine::new().concurrency(4).run(std::sync::Arc::new(source), destination).await?;
+/// # async fn demo<S: cidata_sync::Source>(source: S) -> cidata_sync::Result<()> {
+/// let destination = cidata_sync::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
+/// let stats = cidata_sync::Engine::new().concurrency(4).run(std::sync::Arc::new(source), destination).await?;
 /// println!("{} rows in {:?}", stats.rows_upserted(), stats.duration);
 /// # Ok(()) }
 /// ```

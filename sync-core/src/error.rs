@@ -51,5 +51,5 @@ impl Error {
     }
 }
 
-/// The result type of sync-core.
+/// The result type of cidata-sync.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

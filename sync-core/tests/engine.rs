@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use cidata_sync::*;
 use futures::stream::{self, BoxStream, StreamExt};
-use sync_core::*;
 
 /// A source of `items` rows in partitions; the "server" is a map partition -> values.
 struct FakeSource {
@@ -149,8 +149,8 @@ fn states(path: &std::path::Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn rusqlite_open(path: &std::path::Path) -> sync_core::rusqlite::Connection {
-    sync_core::rusqlite::Connection::open(path).unwrap()
+fn rusqlite_open(path: &std::path::Path) -> cidata_sync::rusqlite::Connection {
+    cidata_sync::rusqlite::Connection::open(path).unwrap()
 }
 
 async fn run(source: FakeSource, path: &std::path::Path) -> Result<RunStats> {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use client_core::RetryPolicy;
+use cidata_core::RetryPolicy;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Retries with tiny delays, so that tests of retry behaviour run fast: `attempts` in all, jitter

@@ -1,4 +1,4 @@
-//! Integration tests of client-core against local mock servers (one test binary for link speed).
+//! Integration tests of cidata-core against local mock servers (one test binary for link speed).
 
 mod origin_guard;
 mod retries;

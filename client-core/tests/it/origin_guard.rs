@@ -1,4 +1,4 @@
-use client_core::{Auth, ErrorKind, HttpClient, Request};
+use cidata_core::{Auth, ErrorKind, HttpClient, Request};
 use serde_json::Value;
 use wiremock::matchers::{header_exists, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use client_core::{ErrorKind, RetryPolicy};
+use cidata_core::{ErrorKind, RetryPolicy};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -78,7 +78,7 @@ async fn retry_after_is_waited_for() {
         .respond_with(json("[]"))
         .mount(&server)
         .await;
-    let c = client_core::HttpClient::builder(server.uri())
+    let c = cidata_core::HttpClient::builder(server.uri())
         .retry(RetryPolicy {
             max_retry_after: Duration::from_secs(5),
             ..fast_retry(3)
@@ -156,7 +156,7 @@ async fn post_is_never_retried() {
         .await;
     let c = client(&server, 5);
     let err = c
-        .send(client_core::Request::post(
+        .send(cidata_core::Request::post(
             c.base().join("job/a/build").unwrap(),
         ))
         .await
@@ -204,7 +204,7 @@ async fn connect_errors_are_retried_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let c = client_core::HttpClient::builder(format!("http://127.0.0.1:{port}/"))
+    let c = cidata_core::HttpClient::builder(format!("http://127.0.0.1:{port}/"))
         .retry(fast_retry(3))
         .build()
         .unwrap();
@@ -225,7 +225,7 @@ async fn the_client_side_rate_limit_spaces_requests() {
         .expect(5)
         .mount(&server)
         .await;
-    let c = client_core::HttpClient::builder(server.uri())
+    let c = cidata_core::HttpClient::builder(server.uri())
         .rate_limit(
             std::num::NonZeroU32::new(20).unwrap(),
             std::num::NonZeroU32::new(1).unwrap(),

@@ -1,6 +1,6 @@
 //! Helpers: a client against a mock server under the `/ctx/` context path.
 
-use client_core::{Auth, HttpClient};
+use cidata_core::{Auth, HttpClient};
 use wiremock::MockServer;
 
 pub use test_support::{catch_all, fast_retry};

@@ -1,7 +1,7 @@
 //! JSON as Jenkins renders it: objects pruned to the `tree=` fields (with `_class` always), nested
 //! collections, and range specifiers applied to collections before their items are rendered.
 
-use jenkins_client::{Range, Tree, encode_segment};
+use cidata_jenkins::{Range, Tree, encode_segment};
 use serde_json::{Map, Value, json};
 
 use super::world::{SimBuild, SimJob, SimKind};

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use cidata_jenkins::Tree;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -14,7 +15,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use jenkins_client::Tree;
 use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -151,7 +151,7 @@ fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
     };
     let expected = format!(
         "Basic {}",
-        client_core::encode_base64(format!("{user}:{token}").as_bytes())
+        cidata_core::encode_base64(format!("{user}:{token}").as_bytes())
     );
     req.headers()
         .get(AUTHORIZATION)

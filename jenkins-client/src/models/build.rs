@@ -9,7 +9,7 @@ use super::artifact::Artifact;
 use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, UserRef};
 
-client_core::string_enum! {
+cidata_core::string_enum! {
     /// The result of a finished build. A running build has none (`result: null`).
     pub enum BuildResult {
         /// All went well.
@@ -32,7 +32,7 @@ impl BuildResult {
     }
 }
 
-client_core::string_enum! {
+cidata_core::string_enum! {
     /// What kind of build, read from its `_class`.
     pub enum BuildKind {
         /// `hudson.model.FreeStyleBuild`.

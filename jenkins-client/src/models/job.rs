@@ -8,7 +8,7 @@ use super::raw::{raw_model, vec_or_null};
 use super::refs::{BuildRef, HealthReport};
 use crate::JobPath;
 
-client_core::string_enum! {
+cidata_core::string_enum! {
     /// What kind of job, read from its `_class`.
     pub enum JobKind {
         /// `hudson.model.FreeStyleProject`.
@@ -158,7 +158,7 @@ impl Job {
     }
 
     /// The path of this job, read from its URL (server URLs are rebased first), or from its full name.
-    pub fn path(&self, base: &client_core::BaseUrl) -> Option<JobPath> {
+    pub fn path(&self, base: &cidata_core::BaseUrl) -> Option<JobPath> {
         self.url
             .as_deref()
             .and_then(|u| JobPath::from_url(u, base).ok())

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use client_core::SecretString;
+use cidata_core::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::raw::{raw_model, vec_or_null};

@@ -1,7 +1,7 @@
 //! Artifacts: listing, encoded URLs, streamed downloads.
 
+use cidata_jenkins::JobPath;
 use futures::TryStreamExt;
-use jenkins_client::JobPath;
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

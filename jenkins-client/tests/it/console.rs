@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use client_core::ErrorKind;
+use cidata_core::ErrorKind;
+use cidata_jenkins::{ConsoleOptions, JobPath};
 use futures::TryStreamExt;
-use jenkins_client::{ConsoleOptions, JobPath};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

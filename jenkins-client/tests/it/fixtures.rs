@@ -1,11 +1,11 @@
 //! Every recorded Jenkins response under `shared/fixtures/jenkins/` (but `wfapi/`, which
-//! jenkins-wfapi covers) decodes into its model, with the facts each file was recorded for.
+//! cidata-wfapi covers) decodes into its model, with the facts each file was recorded for.
 
 use std::collections::BTreeSet;
 
-use client_core::{BaseUrl, decode_json};
-use jenkins_client::JobPath;
-use jenkins_client::models::*;
+use cidata_core::{BaseUrl, decode_json};
+use cidata_jenkins::JobPath;
+use cidata_jenkins::models::*;
 
 pub use test_support::{jenkins_fixture as fixture, jenkins_fixture_dir as fixture_dir};
 
@@ -286,7 +286,7 @@ fn roots_views_queue_and_nodes() {
 
     let token: ApiTokenResponse = decode("misc/api-token-generate.json");
     let shown = format!("{token:?}");
-    use client_core::ExposeSecret;
+    use cidata_core::ExposeSecret;
     let value = token
         .data
         .as_ref()

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use cidata_jenkins::{Jenkins, JobPath, Range, Tree, default_job_fields};
 use futures::TryStreamExt;
-use jenkins_client::{Jenkins, JobPath, Range, Tree, default_job_fields};
 use serde_json::json;
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, Request};
@@ -101,7 +101,7 @@ async fn all_jobs_through_folders_with_few_requests() {
 fn jenkins_tree(levels: u32) -> String {
     // What the client must send for `levels` nested levels: the default fields at every level and
     // a one-entry probe of `jobs` at the bottom.
-    let probe = jenkins_client::Field::new("jobs")
+    let probe = cidata_jenkins::Field::new("jobs")
         .children(Tree::fields(["name"]))
         .range(Range::To(1));
     let mut inner = default_job_fields().with(probe);

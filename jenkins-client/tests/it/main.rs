@@ -1,4 +1,4 @@
-//! Integration tests of jenkins-client (one test binary, for link time).
+//! Integration tests of cidata-jenkins (one test binary, for link time).
 
 mod artifacts;
 mod console;

@@ -1,8 +1,8 @@
 //! Single reads, each against a recorded fixture.
 
-use client_core::ErrorKind;
-use jenkins_client::models::{BuildResult, JobKind, QueueState};
-use jenkins_client::{JobPath, Tree};
+use cidata_core::ErrorKind;
+use cidata_jenkins::models::{BuildResult, JobKind, QueueState};
+use cidata_jenkins::{JobPath, Tree};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use jenkins_client::Jenkins;
+use cidata_jenkins::Jenkins;
 use wiremock::MockServer;
 
 pub use test_support::{catch_all, json, json_fixture, query};
 
-pub fn fast_retry() -> client_core::RetryPolicy {
+pub fn fast_retry() -> cidata_core::RetryPolicy {
     test_support::fast_retry(3)
 }
 

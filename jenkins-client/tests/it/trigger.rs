@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use client_core::ErrorKind;
-use jenkins_client::{Jenkins, JobPath, WaitOptions};
+use cidata_core::ErrorKind;
+use cidata_jenkins::{Jenkins, JobPath, WaitOptions};
 use wiremock::matchers::{body_string, header, header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -1,7 +1,7 @@
 //! Every file under `shared/fixtures/jenkins/wfapi/` decodes, with the facts it was recorded for.
 
-use client_core::decode_json;
-use jenkins_wfapi::*;
+use cidata_core::decode_json;
+use cidata_wfapi::*;
 
 use crate::support::fixture;
 

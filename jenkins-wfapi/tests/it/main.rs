@@ -1,4 +1,4 @@
-//! Integration tests of jenkins-wfapi (one test binary).
+//! Integration tests of cidata-wfapi (one test binary).
 
 mod fixtures;
 mod navigation;

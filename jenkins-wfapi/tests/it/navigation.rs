@@ -1,9 +1,9 @@
 //! Navigation by links only, from a job description down to a node log and to artifacts, on a
 //! server under a `/jenkins/` context path; links to another origin are refused.
 
-use client_core::ErrorKind;
-use jenkins_client::JobPath;
-use jenkins_wfapi::{Link, Run};
+use cidata_core::ErrorKind;
+use cidata_jenkins::JobPath;
+use cidata_wfapi::{Link, Run};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer};
 
@@ -145,7 +145,7 @@ async fn hrefs_without_context_path_get_it() {
     catch_all(&server).await;
     let wfapi = wfapi(&server, "/jenkins/");
     let runs: Vec<Run> =
-        client_core::decode_json(&crate::support::fixture("wfapi/runs-failed.json")).unwrap();
+        cidata_core::decode_json(&crate::support::fixture("wfapi/runs-failed.json")).unwrap();
     let artifacts = runs[0]
         .links
         .artifacts

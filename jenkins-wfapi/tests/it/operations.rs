@@ -1,9 +1,9 @@
 //! Endpoints by path: all runs past 10, not-a-pipeline errors, inputs with crumbs, full node logs.
 
-use client_core::ErrorKind;
+use cidata_core::ErrorKind;
+use cidata_jenkins::{Jenkins, JobPath};
+use cidata_wfapi::{NodeLog, PendingInputAction, Status, Wfapi};
 use futures::TryStreamExt;
-use jenkins_client::{Jenkins, JobPath};
-use jenkins_wfapi::{NodeLog, PendingInputAction, Status, Wfapi};
 use serde_json::json;
 use wiremock::matchers::{body_string, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -126,7 +126,7 @@ async fn input_proceed_with_parameters_sends_crumb_and_session_cookie() {
         .unwrap();
     let wfapi = Wfapi::new(jenkins);
     let action: PendingInputAction =
-        client_core::decode_json(&fixture("wfapi/pending-input-action-with-params.json")).unwrap();
+        cidata_core::decode_json(&fixture("wfapi/pending-input-action-with-params.json")).unwrap();
     wfapi
         .proceed_input(&action, &[("Run test suites?", json!(true))])
         .await
@@ -149,7 +149,7 @@ async fn simple_input_proceeds_with_an_empty_post() {
     catch_all(&server).await;
     let wfapi = wfapi(&server, "/jenkins/");
     let actions: Vec<PendingInputAction> =
-        client_core::decode_json(&fixture("wfapi/pending-input-actions.json")).unwrap();
+        cidata_core::decode_json(&fixture("wfapi/pending-input-actions.json")).unwrap();
     wfapi.proceed_input(&actions[0], &[]).await.unwrap();
 }
 
@@ -171,7 +171,7 @@ async fn the_full_log_of_a_node_is_streamed_from_its_console_url() {
     .await;
     catch_all(&server).await;
     let wfapi = wfapi(&server, "/jenkins/");
-    let mut log: NodeLog = client_core::decode_json(&fixture("wfapi/node-log.json")).unwrap();
+    let mut log: NodeLog = cidata_core::decode_json(&fixture("wfapi/node-log.json")).unwrap();
     let short: Vec<_> = wfapi.full_node_log(&log).try_collect().await.unwrap();
     assert_eq!(
         short.concat(),
@@ -229,7 +229,7 @@ async fn every_endpoint_by_path() {
     let wfapi = wfapi(&server, "/ci/");
     let tw = JobPath::from_full_name("Test Workflow").unwrap();
     assert_eq!(wfapi.describe_job(&tw).await.unwrap().run_count, Some(17));
-    let query = jenkins_wfapi::RunsQuery::default()
+    let query = cidata_wfapi::RunsQuery::default()
         .since("#14")
         .full_stages(true);
     assert_eq!(wfapi.runs(&tw, &query).await.unwrap().len(), 2);

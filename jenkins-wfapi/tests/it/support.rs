@@ -1,12 +1,12 @@
 //! Helpers: a wfapi client against a mock server; the rest comes from `test-support`.
 
-use jenkins_client::Jenkins;
-use jenkins_wfapi::Wfapi;
+use cidata_jenkins::Jenkins;
+use cidata_wfapi::Wfapi;
 use wiremock::MockServer;
 
 pub use test_support::{catch_all, jenkins_fixture as fixture, json, json_fixture};
 
-pub fn fast_retry() -> client_core::RetryPolicy {
+pub fn fast_retry() -> cidata_core::RetryPolicy {
     test_support::fast_retry(2)
 }
 
