@@ -248,6 +248,49 @@ impl Error {
     }
 }
 
+/// How many characters of a decoded query string an error line shows.
+const QUERY_SHOWN: usize = 48;
+
+/// A URL as an error line shows it: origin and path in full, the query decoded and cut short (a
+/// Jenkins `tree=` query runs to a kilobyte once percent-encoded).
+pub fn short_url(url: &Url) -> String {
+    let mut out = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    if url.query().is_some_and(|q| !q.is_empty()) {
+        let query: Vec<String> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.into_owned()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        let query = query.join("&");
+        out.push('?');
+        match query.char_indices().nth(QUERY_SHOWN) {
+            Some((cut, _)) => {
+                out.push_str(&query[..cut]);
+                out.push('…');
+            }
+            None => out.push_str(&query),
+        }
+    }
+    out
+}
+
+/// The text of an HTML `<title>`, cut to 80 characters.
+fn html_title(body: &str) -> Option<&str> {
+    let lower = body.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = body[start..end].trim();
+    let cut = title.char_indices().nth(80).map_or(title.len(), |(i, _)| i);
+    (!title.is_empty()).then(|| &title[..cut])
+}
+
+/// One short line: kind, status, method, URL (query shortened), JSON path, message, `Retry-After`.
+/// The alternate form (`{:#}`) adds the full URL and the start of the body.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
@@ -256,9 +299,14 @@ impl fmt::Display for Error {
             write!(f, " (HTTP {})", status.as_u16())?;
         }
         if let Some(url) = &i.url {
+            let shown = if f.alternate() {
+                url.to_string()
+            } else {
+                short_url(url)
+            };
             match &i.method {
-                Some(m) => write!(f, " for {m} {url}")?,
-                None => write!(f, " for {url}")?,
+                Some(m) => write!(f, " for {m} {shown}")?,
+                None => write!(f, " for {shown}")?,
             }
         }
         if let Some(path) = &i.json_path {
@@ -267,15 +315,21 @@ impl fmt::Display for Error {
         if let Some(msg) = &i.message {
             write!(f, ": {msg}")?;
         }
-        if let Some(ct) = &i.content_type
-            && matches!(i.kind, ErrorKind::UnexpectedContent)
-        {
-            write!(f, " (content type {ct})")?;
+        if matches!(i.kind, ErrorKind::UnexpectedContent) {
+            // The page's title is the clue to who answered (a proxy's "Sign in", a captive portal).
+            let title = i.body_snippet.as_deref().and_then(html_title);
+            match (&i.content_type, title) {
+                (Some(ct), Some(title)) => write!(f, " (got {ct}, page title \"{title}\")")?,
+                (Some(ct), None) => write!(f, " (got {ct})")?,
+                (None, Some(title)) => write!(f, " (page title \"{title}\")")?,
+                (None, None) => {}
+            }
         }
         if let Some(ra) = i.retry_after {
             write!(f, " (retry after {}s)", ra.as_secs())?;
         }
-        if let Some(body) = &i.body_snippet
+        if f.alternate()
+            && let Some(body) = &i.body_snippet
             && !body.is_empty()
         {
             write!(f, "; body starts: {body}")?;
@@ -350,12 +404,20 @@ fn snippet(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(cut);
     let mut out = String::with_capacity(BODY_SNIPPET_LIMIT);
     for word in text.split_whitespace() {
-        if out.len() + word.len() + 1 > BODY_SNIPPET_LIMIT {
+        let sep = usize::from(!out.is_empty());
+        let room = BODY_SNIPPET_LIMIT.saturating_sub(out.len() + sep);
+        if sep == 1 && room > 0 {
+            out.push(' ');
+        }
+        if word.len() > room {
+            // Minified bodies are one long word: keep what fits, cut on a character boundary.
+            let cut = (0..=room)
+                .rev()
+                .find(|&i| word.is_char_boundary(i))
+                .unwrap_or(0);
+            out.push_str(&word[..cut]);
             out.push('…');
             break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
         }
         out.push_str(word);
     }
@@ -392,11 +454,48 @@ mod tests {
     }
 
     #[test]
+    fn the_line_is_short_and_the_alternate_form_complete() {
+        let tree = format!(
+            "jobs[{}]",
+            "name,url,color,fullName,displayName,".repeat(30)
+        );
+        let mut url = Url::parse("https://ci.example.com/jenkins/api/json").unwrap();
+        url.query_pairs_mut().append_pair("tree", &tree);
+        let err = Error::from_status(
+            StatusCode::UNAUTHORIZED,
+            "<html>x</html>".repeat(40).as_bytes(),
+        )
+        .with_request("GET", &url);
+        let line = err.to_string();
+        assert!(line.len() < 160, "{} characters: {line}", line.len());
+        assert!(
+            line.starts_with("authentication failed (HTTP 401) for GET https://ci.example.com/jenkins/api/json?tree=jobs[name,url,"),
+            "{line}"
+        );
+        assert!(line.ends_with('…') && !line.contains("<html>"), "{line}");
+        let full = format!("{err:#}");
+        assert!(
+            full.contains(url.as_str()) && full.contains("body starts: <html>"),
+            "{full}"
+        );
+        let plain = Url::parse("https://ci.example.com/job/a/api/json").unwrap();
+        assert_eq!(short_url(&plain), plain.as_str());
+    }
+
+    #[test]
     fn snippet_is_short_and_folded() {
         let body = "  <html>\n\n  <body>".to_owned() + &"x ".repeat(1000);
         let err = Error::from_status(StatusCode::BAD_GATEWAY, body.as_bytes());
         let s = err.body_snippet().unwrap();
         assert!(s.starts_with("<html> <body>x x"), "{s}");
+        assert!(s.len() <= BODY_SNIPPET_LIMIT + '…'.len_utf8());
+        let minified = format!("{{\"message\":\"{}\"}}", "é".repeat(400));
+        let err = Error::from_status(StatusCode::BAD_REQUEST, minified.as_bytes());
+        let s = err.body_snippet().unwrap();
+        assert!(
+            s.starts_with("{\"message\":\"éé") && s.ends_with('…'),
+            "{s}"
+        );
         assert!(s.len() <= BODY_SNIPPET_LIMIT + '…'.len_utf8());
     }
 }

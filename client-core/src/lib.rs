@@ -25,7 +25,7 @@ mod string_enum;
 mod transport;
 
 pub use auth::{Auth, encode_base64};
-pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url};
+pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url, short_url};
 pub use origin::BaseUrl;
 pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};
 pub use retry::{RetryPolicy, parse_retry_after};

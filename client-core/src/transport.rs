@@ -507,13 +507,10 @@ impl HttpClient {
             {
                 let ct = ct.to_owned();
                 let body = read_prefix(resp, 4096).await;
-                return Err(Error::new(
-                    ErrorKind::UnexpectedContent,
-                    "expected JSON (a reverse proxy's login page or an error page?)",
-                )
-                .with_request(method, &request.url)
-                .with_content_type(Some(ct))
-                .with_body(&body));
+                return Err(Error::new(ErrorKind::UnexpectedContent, "expected JSON")
+                    .with_request(method, &request.url)
+                    .with_content_type(Some(ct))
+                    .with_body(&body));
             }
         }
         Ok(Response {

@@ -254,7 +254,11 @@ async fn input_proceeds_aborts_or_says_there_is_none() {
     let server = MockServer::start().await;
     Mock::given(path("/jenkins/job/pipe/5/wfapi/pendingInputActions"))
         .respond_with(jenkins_json(json!([{"id": "Ok1", "message": "Deploy?", "proceedText": "Yes",
-            "proceedUrl": "/jenkins/job/pipe/5/wfapi/inputSubmit?inputId=Ok1", "abortUrl": "/jenkins/job/pipe/5/input/Ok1/abort"}])))
+            "proceedUrl": "/jenkins/job/pipe/5/wfapi/inputSubmit?inputId=Ok1", "abortUrl": "/jenkins/job/pipe/5/input/Ok1/abort",
+            "inputs": [
+                {"type": "ChoiceParameterDefinition", "name": "TARGET", "definition": {"choices": ["staging", "prod"]}},
+                {"type": "BooleanParameterDefinition", "name": "NOTIFY", "definition": {"defaultVal": true}}
+            ]}])))
         .mount(&server)
         .await;
     Mock::given(path("/jenkins/job/pipe/6/wfapi/pendingInputActions"))
@@ -264,6 +268,8 @@ async fn input_proceeds_aborts_or_says_there_is_none() {
     Mock::given(wiremock::matchers::method("POST"))
         .and(path("/jenkins/job/pipe/5/wfapi/inputSubmit"))
         .and(wiremock::matchers::body_string_contains("TARGET"))
+        // NOTIFY was not given: the form's default goes with it, as Jenkins' own form sends.
+        .and(wiremock::matchers::body_string_contains("NOTIFY"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&server)

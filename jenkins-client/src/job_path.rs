@@ -77,18 +77,30 @@ impl JobPath {
     /// From any URL that points to a job or into one (`.../job/a/job/b/42/console`), whatever origin
     /// it carries: the context path of `base` is removed and the `job/NAME` pairs are read.
     pub fn from_url(url: &str, base: &BaseUrl) -> Result<JobPath> {
+        JobPath::from_build_url(url, base).map(|(path, _)| path)
+    }
+
+    /// From a URL into a job or one of its builds: the job's path, and the build number when one
+    /// follows the `job/NAME` pairs (`.../job/app/42/console` gives `app` and `Some(42)`).
+    ///
+    /// ```
+    /// use cidata_core::BaseUrl;
+    /// use cidata_jenkins::JobPath;
+    /// let base = BaseUrl::parse("https://ci.example.com/jenkins/").unwrap();
+    /// let (job, build) = JobPath::from_build_url("https://ci.example.com/jenkins/job/team/job/app/42/console", &base).unwrap();
+    /// assert_eq!((job.full_name().as_str(), build), ("team/app", Some(42)));
+    /// ```
+    pub fn from_build_url(url: &str, base: &BaseUrl) -> Result<(JobPath, Option<u64>)> {
         let rebased = base.rebase(url)?;
         let path = rebased.path();
         let context = base.context_path();
         let rest = path
             .strip_prefix(context)
             .unwrap_or(path.trim_start_matches('/'));
-        let mut parts = rest.split('/');
+        let mut parts = rest.split('/').peekable();
         let mut segments = Vec::new();
-        while let Some(part) = parts.next() {
-            if part != "job" {
-                break;
-            }
+        while parts.peek() == Some(&"job") {
+            parts.next();
             match parts.next() {
                 Some(name) if !name.is_empty() => {
                     segments.push(percent_decode_str(name).decode_utf8_lossy().into_owned())
@@ -104,7 +116,8 @@ impl JobPath {
                 ),
             ));
         }
-        Ok(JobPath { segments })
+        let number = parts.next().and_then(|p| p.parse().ok());
+        Ok((JobPath { segments }, number))
     }
 
     /// The raw names, outermost first.
@@ -154,9 +167,10 @@ impl JobPath {
     }
 }
 
+/// The full name; width, fill and alignment apply (`{:<30}`).
 impl fmt::Display for JobPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.full_name())
+        f.pad(&self.full_name())
     }
 }
 
@@ -225,6 +239,24 @@ mod tests {
         .unwrap();
         assert_eq!(p.full_name(), "Test Project");
         assert!(JobPath::from_url("https://ci.example.com/jenkins/view/all/", &base()).is_err());
+        let (p, n) = JobPath::from_build_url(
+            "https://ci.example.com/jenkins/job/team/job/app/42/console",
+            &base(),
+        )
+        .unwrap();
+        assert_eq!((p.full_name().as_str(), n), ("team/app", Some(42)));
+        let (_, n) =
+            JobPath::from_build_url("https://ci.example.com/jenkins/job/app/lastBuild/", &base())
+                .unwrap();
+        assert_eq!(n, None);
+    }
+
+    #[test]
+    fn display_honours_width_and_alignment() {
+        let p = JobPath::from_full_name("team/app").unwrap();
+        assert_eq!(format!("[{p:>10}]"), "[  team/app]");
+        assert_eq!(format!("[{p:-<10}]"), "[team/app--]");
+        assert_eq!(format!("{p}"), "team/app");
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod crumb;
 mod job_path;
 mod job_pattern;
 mod listing;
+mod lookup;
 pub mod models;
 #[cfg(feature = "sync")]
 pub mod sync;
@@ -47,5 +48,6 @@ pub use console::{ConsoleChunk, ConsoleOptions, ConsoleText};
 pub use job_path::{JobPath, encode_segment};
 pub use job_pattern::{JobFilter, JobPattern};
 pub use listing::{BuildListing, JobEntry, default_build_fields, default_job_fields};
+pub use lookup::JobLookup;
 pub use tree::{Field, Range, Tree};
 pub use trigger::{QueuedBuild, WaitOptions};

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use cidata_core::{Error, ErrorKind, Result, Url};
+use cidata_jenkins::models::{BuildKind, JobKind};
 use cidata_jenkins::{ConsoleOptions, Jenkins, JobPath, Tree};
 use futures::{Stream, TryStreamExt, stream};
 use serde::Deserialize;
@@ -102,24 +103,33 @@ impl Wfapi {
         }
     }
 
+    /// A wfapi 404 on something the classic API knows: a freestyle job or build has no Pipeline
+    /// data, and a Pipeline job or run whose wfapi is missing means the plugin is not installed.
     async fn explain_not_found(&self, prefix: &str, original: Error, url: &Url) -> Error {
         let tree = Tree::fields(["name"]);
-        match self
+        let Ok(found) = self
             .jenkins
             .get_json::<ClassOnly>(prefix, Some(&tree))
             .await
-        {
-            Ok(found) => {
-                let class = found.class.unwrap_or_else(|| "an unknown class".to_owned());
-                Error::new(
-                    ErrorKind::NotSupported,
-                    format!("`{prefix}` is a {class}, not a Pipeline: the Pipeline REST API has nothing for it"),
-                )
-                .with_request("GET", url)
-                .with_source(original)
-            }
-            Err(_) => original,
-        }
+        else {
+            return original;
+        };
+        let class = found.class.unwrap_or_default();
+        let pipeline = JobKind::from_server(&class) == JobKind::Pipeline
+            || BuildKind::from_server(&class) == BuildKind::Pipeline;
+        let message = if pipeline {
+            "this is a Pipeline, but the server does not serve the Pipeline REST API: install the \
+             `pipeline-rest-api` plugin (Pipeline: REST API)"
+                .to_owned()
+        } else if class.is_empty() {
+            "not a Pipeline (the server names no class): the Pipeline REST API serves Pipelines only"
+                .to_owned()
+        } else {
+            format!("`{class}` is not a Pipeline: the Pipeline REST API serves Pipelines only")
+        };
+        Error::new(ErrorKind::NotSupported, message)
+            .with_request("GET", url)
+            .with_source(original)
     }
 
     /// `/job/X/wfapi/describe`.
@@ -241,8 +251,10 @@ impl Wfapi {
         stream
     }
 
-    /// Answers an `input` step: proceed, with parameter values when it asks for some (sent as the
-    /// `json` form field, as Jenkins' own page does). Never retried; crumbs as the client is set up.
+    /// Answers an `input` step: proceed. Parameters missing from `values` get their defaults, as
+    /// Jenkins' own form sends them (a pipeline would otherwise receive `null`); a name the input
+    /// does not ask for is an [`ErrorKind::InvalidInput`] error before anything is sent. Values go
+    /// in the `json` form field, as the form does. Never retried; crumbs as the client is set up.
     pub async fn proceed_input(
         &self,
         action: &PendingInputAction,
@@ -252,6 +264,7 @@ impl Wfapi {
             Error::new(ErrorKind::Protocol, "the pending input has no `proceedUrl`")
         })?;
         let url = self.jenkins.base().same_origin(href)?;
+        let values = action.complete_values(values)?;
         let parameters: Vec<serde_json::Value> = values
             .iter()
             .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))

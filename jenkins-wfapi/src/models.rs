@@ -327,6 +327,56 @@ pub struct InputParameter {
     pub definition: Option<serde_json::Value>,
 }
 
+impl InputParameter {
+    /// Whether the parameter is a checkbox (`BooleanParameterDefinition`).
+    pub fn is_boolean(&self) -> bool {
+        self.kind.as_deref().is_some_and(|k| k.contains("Boolean"))
+    }
+
+    /// What Jenkins' own form submits when nobody changes the field: the definition's
+    /// `defaultVal`, else the first of its `choices`, else `false` for a checkbox and `""` for text.
+    pub fn default_value(&self) -> serde_json::Value {
+        let definition = self.definition.as_ref();
+        if let Some(value) = definition
+            .and_then(|d| d.get("defaultVal"))
+            .filter(|v| !v.is_null())
+        {
+            return value.clone();
+        }
+        if let Some(first) = definition
+            .and_then(|d| d.get("choices"))
+            .and_then(|c| c.as_array())
+            .and_then(|c| c.first())
+        {
+            return first.clone();
+        }
+        if self.is_boolean() {
+            serde_json::Value::Bool(false)
+        } else {
+            serde_json::Value::String(String::new())
+        }
+    }
+
+    /// The value to send for `text` a person typed: `true` or `false` for a checkbox, the text as
+    /// it is for any other parameter (a string parameter keeps `"true"` as text).
+    pub fn value_from_text(&self, text: &str) -> cidata_core::Result<serde_json::Value> {
+        if !self.is_boolean() {
+            return Ok(serde_json::Value::String(text.to_owned()));
+        }
+        match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(serde_json::Value::Bool(true)),
+            "false" | "no" | "off" | "0" => Ok(serde_json::Value::Bool(false)),
+            _ => Err(cidata_core::Error::new(
+                cidata_core::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is a checkbox: give true or false, not `{text}`",
+                    self.name.as_deref().unwrap_or("")
+                ),
+            )),
+        }
+    }
+}
+
 /// An `input` step waiting for an answer (`/job/X/N/wfapi/pendingInputActions`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -347,6 +397,76 @@ pub struct PendingInputAction {
     /// The parameters asked for.
     #[serde(deserialize_with = "vec_or_null")]
     pub inputs: Vec<InputParameter>,
+}
+
+impl PendingInputAction {
+    /// The parameter values to proceed with: those in `given` (by name, as typed by a person and
+    /// converted with [`InputParameter::value_from_text`]), and every other parameter's default, as
+    /// Jenkins' own form sends them. A name the input does not ask for is an error naming those it does.
+    pub fn values_from_text(
+        &self,
+        given: &[(&str, &str)],
+    ) -> cidata_core::Result<Vec<(String, serde_json::Value)>> {
+        let typed: Vec<(&str, serde_json::Value)> = given
+            .iter()
+            .map(|(name, text)| {
+                let parameter = self.parameter(name)?;
+                Ok((*name, parameter.value_from_text(text)?))
+            })
+            .collect::<cidata_core::Result<_>>()?;
+        self.complete_values(&typed)
+    }
+
+    /// `given` values (checked against the parameters asked for) and the defaults of all others,
+    /// in the order of the input's parameters.
+    pub fn complete_values(
+        &self,
+        given: &[(&str, serde_json::Value)],
+    ) -> cidata_core::Result<Vec<(String, serde_json::Value)>> {
+        for (name, _) in given {
+            self.parameter(name)?;
+        }
+        Ok(self
+            .inputs
+            .iter()
+            .filter_map(|p| {
+                let name = p.name.as_deref()?;
+                let value = given
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or_else(|| p.default_value(), |(_, v)| v.clone());
+                Some((name.to_owned(), value))
+            })
+            .collect())
+    }
+
+    fn parameter(&self, name: &str) -> cidata_core::Result<&InputParameter> {
+        self.inputs
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .ok_or_else(|| {
+                let asked: Vec<&str> = self
+                    .inputs
+                    .iter()
+                    .filter_map(|p| p.name.as_deref())
+                    .collect();
+                cidata_core::Error::new(
+                    cidata_core::ErrorKind::InvalidInput,
+                    if asked.is_empty() {
+                        format!(
+                            "the input `{}` asks for no parameter, not `{name}`",
+                            self.id.as_deref().unwrap_or("")
+                        )
+                    } else {
+                        format!(
+                            "the input `{}` asks for no `{name}`; it asks for: {}",
+                            self.id.as_deref().unwrap_or(""),
+                            asked.join(", ")
+                        )
+                    },
+                )
+            })
+    }
 }
 
 /// A commit of a change set.

@@ -4,6 +4,7 @@ mod artifacts;
 mod console;
 mod fixtures;
 mod listings;
+mod lookup;
 mod reads;
 mod support;
 mod trigger;

@@ -66,6 +66,12 @@ async fn wfapi_on_a_freestyle_build_is_a_typed_not_a_pipeline_error() {
         ))
         .mount(&server)
         .await;
+    Mock::given(path("/job/pipe/4/api/json"))
+        .respond_with(json(
+            r#"{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","number":4}"#,
+        ))
+        .mount(&server)
+        .await;
     Mock::given(path("/job/gone/3/api/json"))
         .respond_with(ResponseTemplate::new(404))
         .mount(&server)
@@ -85,6 +91,17 @@ async fn wfapi_on_a_freestyle_build_is_a_typed_not_a_pipeline_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    // A Pipeline run without wfapi: the server lacks the plugin, which is not "not a Pipeline".
+    let err = wfapi
+        .run(&JobPath::from_full_name("pipe").unwrap(), 4)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotSupported);
+    let shown = err.to_string();
+    assert!(
+        shown.contains("pipeline-rest-api") && !shown.contains("not a Pipeline"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -104,9 +121,13 @@ async fn input_proceed_with_parameters_sends_crumb_and_session_cookie() {
         .and(query_param("inputId", "Run-test-suites"))
         .and(header("Jenkins-Crumb", "abc"))
         .and(header("Cookie", "JSESSIONID.x=s1"))
-        .and(body_string(
-            "proceed=Okay&json=%7B%22parameter%22%3A%5B%7B%22name%22%3A%22Run+test+suites%3F%22%2C%22value%22%3Atrue%7D%5D%7D",
-        ))
+        .and(FormJson(json!({"parameter": [
+            {"name": "Run test suites?", "value": true},
+            {"name": "Good boy?", "value": true},
+            {"name": "Enter some text", "value": "true"},
+            {"name": "Enter a passord", "value": "MyPasswd"},
+            {"name": "Take your pick", "value": "Choice 1"},
+        ]})))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&server)
@@ -127,11 +148,36 @@ async fn input_proceed_with_parameters_sends_crumb_and_session_cookie() {
     let wfapi = Wfapi::new(jenkins);
     let action: PendingInputAction =
         cidata_core::decode_json(&fixture("wfapi/pending-input-action-with-params.json")).unwrap();
-    wfapi
-        .proceed_input(&action, &[("Run test suites?", json!(true))])
-        .await
+    // A name the input does not ask for is refused before anything is sent.
+    let err = action
+        .values_from_text(&[("Run tests", "true")])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("Run test suites?"), "{err}");
+    assert!(action.values_from_text(&[("Good boy?", "maybe")]).is_err());
+    // Given values typed as each parameter wants (a string keeps "true" as text), defaults for the
+    // others: what Jenkins' own form sends.
+    let values = action
+        .values_from_text(&[("Good boy?", "true"), ("Enter some text", "true")])
         .unwrap();
+    let values: Vec<(&str, serde_json::Value)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
+    wfapi.proceed_input(&action, &values).await.unwrap();
     wfapi.abort_input(&action).await.unwrap();
+}
+
+/// Matches a form body whose `json` field holds exactly this JSON.
+struct FormJson(serde_json::Value);
+
+impl wiremock::Match for FormJson {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        url::form_urlencoded::parse(&request.body)
+            .find(|(k, _)| k == "json")
+            .and_then(|(_, v)| serde_json::from_str::<serde_json::Value>(&v).ok())
+            .is_some_and(|v| v == self.0)
+    }
 }
 
 #[tokio::test]
