@@ -20,8 +20,8 @@ pub enum JobLookup {
     Found {
         /// The job's exact path (branch names encoded as Jenkins names them).
         path: JobPath,
-        /// What the lookup read of it.
-        job: Job,
+        /// What the lookup read of it (boxed: a `Job` is large beside the other variants).
+        job: Box<Job>,
     },
     /// Nothing fits: `folder` exists (the root when it has no segment) but holds nothing named `name`.
     Missing {
@@ -116,7 +116,10 @@ impl Jenkins {
         Ok(match found.len() {
             1 => {
                 let (path, job) = found.remove(0);
-                JobLookup::Found { path, job }
+                JobLookup::Found {
+                    path,
+                    job: Box::new(job),
+                }
             }
             0 => {
                 let (at, folder, children) = missing.unwrap_or((0, JobPath::root(), Vec::new()));
