@@ -68,7 +68,7 @@ impl JobsSection {
             list.iter()
                 .map(|p| {
                     JobPattern::parse(p)
-                        .map_err(|e| CliError::Config(format!("[jenkins.jobs]: {e}")))
+                        .map_err(|e| CliError::Usage(format!("[jenkins.jobs]: {e}")))
                 })
                 .collect()
         };
@@ -83,13 +83,20 @@ impl ConfigFile {
     /// Reads and checks a config file; warns when it holds a secret and others may read it.
     pub fn load(path: &Path) -> Result<ConfigFile, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::Config(format!(
-                "cannot read the config file {}: {e}",
-                path.display()
-            ))
+            CliError::Usage(if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "no config file {}: start from the example, `cp examples/ci-sync.example.toml {}` \
+                     (it is in the repository and in the README), or pass --config PATH; \
+                     `ci-sync demo` needs none",
+                    path.display(),
+                    path.display()
+                )
+            } else {
+                format!("cannot read the config file {}: {e}", path.display())
+            })
         })?;
         let config: ConfigFile = toml::from_str(&text)
-            .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
         if config.jenkins.api_token.is_some() {
             warn_if_readable_by_others(path);
         }

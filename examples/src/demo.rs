@@ -11,9 +11,9 @@ use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
-use crate::cli_error::CliError;
+use crate::cli_error::{CliError, Settings};
 use crate::progress::Display;
-use crate::sync_cmd::{DEFAULT_DESTINATION, open_destination, summary, sync_once};
+use crate::sync_cmd::{DEFAULT_DESTINATION, Pass, open_destination, summary, sync_once};
 
 /// Options of `ci-sync demo`.
 #[derive(Debug, Args)]
@@ -26,17 +26,18 @@ pub struct DemoArgs {
 const DEMO_MARK: &str = "created_by";
 const DEMO_VALUE: &str = "ci-sync demo";
 
-/// Removes a database an earlier demo wrote; refuses to touch any other file.
+/// Removes a database an earlier demo wrote; refuses any other file before writing a byte to it
+/// (it is opened read-only to look for the demo's mark).
 fn fresh_database(path: &Path) -> Result<(), CliError> {
     if !path.exists() {
         return Ok(());
     }
-    let made_by_demo = cidata_sync::SqliteDestination::open(path)
+    let made_by_demo = cidata_sync::SqliteDestination::peek_meta(path, DEMO_MARK)
         .ok()
-        .and_then(|db| db.meta(DEMO_MARK).ok().flatten());
+        .flatten();
     if made_by_demo.as_deref() != Some(DEMO_VALUE) {
-        return Err(CliError::Config(format!(
-            "{} exists and was not written by `ci-sync demo`: pass --dest sqlite://another.db",
+        return Err(CliError::Usage(format!(
+            "{} exists and was not written by `ci-sync demo`: it is left as it is; pass --dest sqlite://another.db",
             path.display()
         )));
     }
@@ -44,10 +45,39 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         if file.exists() {
             std::fs::remove_file(&file)
-                .map_err(|e| CliError::Config(format!("cannot replace {}: {e}", file.display())))?;
+                .map_err(|e| CliError::Usage(format!("cannot replace {}: {e}", file.display())))?;
         }
     }
     Ok(())
+}
+
+/// The queries the demo suggests, each a question a dashboard asks. The tests run every one.
+pub const QUERIES: [(&str, &str); 4] = [
+    (
+        "Builds and failures per job",
+        "SELECT job_name, count(*) AS builds, sum(result = 'FAILURE') AS failures FROM jenkins_builds GROUP BY job_name ORDER BY failures DESC",
+    ),
+    (
+        "Average stage duration (finished stages only: running ones have no duration yet)",
+        "SELECT name, status, round(avg(duration_ms) / 1000.0, 1) AS avg_s, count(duration_ms) AS runs FROM jenkins_stages GROUP BY name, status",
+    ),
+    (
+        "The newest artifacts",
+        "SELECT job_name, build_number, relative_path, timestamp FROM jenkins_artifacts ORDER BY timestamp_ms DESC LIMIT 10",
+    ),
+    (
+        "What the next incremental sync starts from",
+        "SELECT partition, non_final, updated_at FROM _ci_sync_state ORDER BY partition LIMIT 10",
+    ),
+];
+
+/// Quotes a word for a POSIX shell: as it is when safe, else in single quotes.
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 fn counts(path: &Path) -> Option<[u64; 4]> {
@@ -87,31 +117,33 @@ async fn pass(
     display: Display,
     label: &str,
 ) -> Result<RunStats, CliError> {
+    let settings = Settings::simulator();
     let jenkins = Jenkins::builder(sim.base_url())
         .basic_auth("demo", "demo-token")
         .build()
-        .map_err(CliError::jenkins)?;
+        .map_err(|e| CliError::api(e, &settings, None))?;
     let concurrency = jenkins.concurrency();
     let destination = open_destination(dest)?;
-    sync_once(
-        JenkinsSource::new(Wfapi::new(jenkins)),
+    sync_once(Pass {
+        source: JenkinsSource::new(Wfapi::new(jenkins)),
         destination,
         concurrency,
         display,
         label,
-    )
+        settings: &settings,
+    })
     .await
 }
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
-    let parsed = DestinationUrl::parse(&args.dest).map_err(|e| CliError::Config(e.to_string()))?;
+    let parsed = DestinationUrl::parse(&args.dest).map_err(|e| CliError::Usage(e.to_string()))?;
     let db_path = match &parsed {
         DestinationUrl::Sqlite(path) => {
             fresh_database(path)?;
             // Marked as the demo's, so that the next demo may replace it.
-            let db = cidata_sync::SqliteDestination::open(path).map_err(CliError::sync)?;
-            db.set_meta(DEMO_MARK, DEMO_VALUE).map_err(CliError::sync)?;
+            let db = cidata_sync::SqliteDestination::open(path).map_err(CliError::Sync)?;
+            db.set_meta(DEMO_MARK, DEMO_VALUE).map_err(CliError::Sync)?;
             Some(path.clone())
         }
         DestinationUrl::JsonLines(_) => None,
@@ -129,7 +161,7 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
     let sim = Simulator::start(World::demo(), Some(("demo".into(), "demo-token".into())))
         .await
         .map_err(|e| {
-            CliError::Config(format!(
+            CliError::Usage(format!(
                 "cannot start the simulated Jenkins on 127.0.0.1: {e}"
             ))
         })?;
@@ -166,11 +198,32 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         started.elapsed().as_secs_f64()
     ));
 
-    if let Some(path) = db_path {
-        let db = path.display();
-        say(format!(
-            "\nLook at the data:\n  sqlite3 {db} \"SELECT job_name, count(*) AS builds, sum(result = 'FAILURE') AS failures FROM jenkins_builds GROUP BY job_name\"\n  sqlite3 {db} \"SELECT name, status, round(avg(duration_ms) / 1000.0, 1) AS avg_s FROM jenkins_stages GROUP BY name, status\"\n  sqlite3 {db} \"SELECT job_name, number, relative_path FROM jenkins_artifacts ORDER BY timestamp_ms DESC LIMIT 10\"\n  sqlite3 {db} \"SELECT partition, state FROM _ci_sync_state\""
-        ));
+    match db_path {
+        Some(path) => {
+            let db = shell_quote(&path.display().to_string());
+            say(
+                "\nLook at the data with any SQLite client; with the `sqlite3` shell \
+                 (`apt install sqlite3`, `brew install sqlite`) for instance:"
+                    .to_owned(),
+            );
+            for (question, sql) in QUERIES {
+                say(format!(
+                    "  # {question}\n  sqlite3 -header -column {db} \"{sql}\""
+                ));
+            }
+        }
+        None => say(
+            "\nJSON lines keep no sync state, so the second pass above was a full re-sync; \
+             with SQLite it reads only what changed."
+                .to_owned(),
+        ),
     }
+    say(
+        "\nNext: sync your own Jenkins.\n  \
+         cp examples/ci-sync.example.toml ci-sync.toml   # set [jenkins] base_url and username\n  \
+         export JENKINS_API_TOKEN=...                     # your user's API token\n  \
+         ci-sync run                                      # again and again: only changes are read\n\
+         Or serve this simulated Jenkins to try every `ci-sync jenkins` command on it: `ci-sync simulate`."
+    .to_owned());
     Ok(())
 }

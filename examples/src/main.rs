@@ -1,9 +1,10 @@
 //! `ci-sync`: the example tool of the CI data SDK. It reads a CI server through the SDK's client
-//! crates and writes what it finds as JSON lines (and, with later subcommands, into a database).
+//! crates and writes what it finds into a database, or as JSON lines.
 //!
 //! ```text
 //! ci-sync demo                                   # the built-in simulator into ci-sync.db
 //! ci-sync run --config ci-sync.toml              # your Jenkins, incrementally
+//! ci-sync simulate                               # the demo's Jenkins on 127.0.0.1:8080
 //! JENKINS_URL=https://ci.example.com/ JENKINS_USER=alice JENKINS_API_TOKEN=... ci-sync jenkins jobs
 //! ci-sync jenkins builds team/app
 //! ci-sync jenkins log team/app 42 --follow
@@ -15,6 +16,7 @@ mod demo;
 mod jenkins_cmd;
 mod output;
 mod progress;
+mod simulate_cmd;
 mod sync_cmd;
 
 use std::io::IsTerminal;
@@ -47,8 +49,11 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Sync a Jenkins server into a database, incrementally (configured by `ci-sync.toml`).
     Run(sync_cmd::RunArgs),
-    /// Read a Jenkins server: jobs, builds, artifacts, console logs (JSON lines on stdout).
+    /// Read a Jenkins server: jobs, builds, artifacts, stages, console logs (JSON lines on
+    /// stdout), and answer a Pipeline's input.
     Jenkins(jenkins_cmd::JenkinsArgs),
+    /// Serve the demo's simulated Jenkins until stopped, to try the `jenkins` commands on.
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 /// Logs on stderr; with progress bars, through the bars' writer so that lines never cut a bar.
@@ -59,6 +64,10 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
         (false, 1) => "debug",
         (false, _) => "trace",
     };
+    // Colour only for a person at a terminal, never in cron logs or files; `NO_COLOR` (any
+    // non-empty value, see no-color.org) turns it off there too.
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     if bars {
@@ -68,6 +77,7 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(indicatif.get_stderr_writer())
+                    .with_ansi(colour)
                     .with_target(false),
             )
             .with(indicatif)
@@ -76,6 +86,7 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(colour)
             .with_target(false)
             .init();
     }
@@ -105,14 +116,16 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(args, display).await,
             Command::Run(args) => sync_cmd::run(args, display).await,
             Command::Jenkins(args) => jenkins_cmd::run(args).await,
+            Command::Simulate(args) => simulate_cmd::run(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`ci-sync ... | head`): nothing to say.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
-            ExitCode::FAILURE
+            err.exit_code()
         }
     }
 }

@@ -11,7 +11,7 @@ use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
-use crate::cli_error::CliError;
+use crate::cli_error::{CliError, Settings};
 use crate::config::ConfigFile;
 use crate::progress::{Display, Reporter};
 
@@ -32,10 +32,10 @@ pub const DEFAULT_DESTINATION: &str = "sqlite://ci-sync.db";
 /// Opens a destination URL. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite destination abort
 /// the process after N statements, inside a transaction (the crash tests use it).
 pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
-    let parsed = DestinationUrl::parse(url).map_err(|e| CliError::Config(e.to_string()))?;
+    let parsed = DestinationUrl::parse(url).map_err(|e| CliError::Usage(e.to_string()))?;
     match &parsed {
         DestinationUrl::Sqlite(path) => {
-            let mut db = SqliteDestination::open(path).map_err(CliError::sync)?;
+            let mut db = SqliteDestination::open(path).map_err(CliError::Sync)?;
             if let Some(n) = std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -44,18 +44,37 @@ pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
             }
             Ok(Box::new(db))
         }
-        DestinationUrl::JsonLines(_) => parsed.open().map_err(CliError::sync),
+        DestinationUrl::JsonLines(_) => parsed.open().map_err(CliError::Sync),
     }
 }
 
-/// Runs one sync pass of `source` into `destination`.
-pub async fn sync_once(
-    source: JenkinsSource,
-    destination: Box<dyn Destination>,
-    concurrency: usize,
-    display: Display,
-    label: &str,
-) -> Result<RunStats, CliError> {
+/// One sync pass: the source, where to write, and how to report.
+pub struct Pass<'a> {
+    /// What to read.
+    pub source: JenkinsSource,
+    /// Where to write.
+    pub destination: Box<dyn Destination>,
+    /// Partitions read at once.
+    pub concurrency: usize,
+    /// Progress bars, plain lines or nothing.
+    pub display: Display,
+    /// The progress bar's label.
+    pub label: &'a str,
+    /// Where the connection was configured, for the hints of errors.
+    pub settings: &'a Settings,
+}
+
+/// Runs one sync pass.
+pub async fn sync_once(pass: Pass<'_>) -> Result<RunStats, CliError> {
+    let Pass {
+        source,
+        destination,
+        concurrency,
+        display,
+        label,
+        settings,
+    } = pass;
+    let base = source.jenkins().base().to_string();
     let reporter = Arc::new(Reporter::new(display, label));
     let events = reporter.clone();
     let engine = Engine::new()
@@ -64,7 +83,7 @@ pub async fn sync_once(
     engine
         .run(Arc::new(source), destination)
         .await
-        .map_err(CliError::sync)
+        .map_err(|e| CliError::sync(e, settings, &base))
 }
 
 /// The summary of a pass, one line per table and a line of counters.
@@ -109,12 +128,12 @@ fn jenkins_from(config: &ConfigFile) -> Result<Jenkins, CliError> {
     builder = match (&j.username, token) {
         (Some(user), Some(token)) => builder.basic_auth(user.clone(), token),
         (Some(_), None) => {
-            return Err(CliError::Config(
+            return Err(CliError::Usage(
                 "[jenkins] has a username but no api_token: set JENKINS_API_TOKEN".into(),
             ));
         }
         (None, Some(_)) => {
-            return Err(CliError::Config(
+            return Err(CliError::Usage(
                 "an API token is set but [jenkins] has no username".into(),
             ));
         }
@@ -137,7 +156,7 @@ fn jenkins_from(config: &ConfigFile) -> Result<Jenkins, CliError> {
     }
     builder
         .build()
-        .map_err(|e| CliError::Config(format!("[jenkins] base_url: {e}")))
+        .map_err(|e| CliError::Usage(format!("[jenkins] base_url: {e}")))
 }
 
 /// Runs `ci-sync run`.
@@ -154,7 +173,16 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
     let destination = open_destination(&url)?;
     let described = destination.describe();
-    let stats = sync_once(source, destination, concurrency, display, "sync").await?;
+    let settings = Settings::config(&args.config);
+    let stats = sync_once(Pass {
+        source,
+        destination,
+        concurrency,
+        display,
+        label: "sync",
+        settings: &settings,
+    })
+    .await?;
     if display != Display::Quiet {
         eprintln!("ci-sync: synced {base} into {described}");
         for line in summary(&stats) {
@@ -167,7 +195,7 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
             .iter()
             .map(|(k, _)| k.as_str())
             .collect();
-        return Err(CliError::Config(format!(
+        return Err(CliError::Partial(format!(
             "{} jobs failed and will be read again next run: {} (first error: {})",
             names.len(),
             names.join(", "),

@@ -42,7 +42,7 @@ pub mod sync;
 mod tree;
 mod trigger;
 
-pub use cidata_core::{Error, ErrorKind, Result};
+pub use cidata_core::{Auth, Error, ErrorKind, Result, RetryPolicy, SecretString};
 pub use client::{Jenkins, JenkinsBuilder};
 pub use console::{ConsoleChunk, ConsoleOptions, ConsoleText};
 pub use job_path::{JobPath, encode_segment};

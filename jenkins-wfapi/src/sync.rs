@@ -18,14 +18,14 @@ use cidata_jenkins::sync::{
 };
 use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use cidata_sync::{
-    Checkpoint, ColumnType, Discovery, Error, Operation, Record, RequestCounts, Result, Source,
-    State, TableSchema, Value, now_ms,
+    Checkpoint, ColumnType, Discovery, Error, Migration, Operation, Record, RequestCounts, Result,
+    Source, State, TableSchema, Value, now_ms,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::{Run, Wfapi};
+use crate::{Run, Status, Wfapi};
 
 /// `jenkins_stages`: the stages of Pipeline runs, from wfapi.
 pub fn stages_table() -> TableSchema {
@@ -41,6 +41,7 @@ pub fn stages_table() -> TableSchema {
         .column("duration_ms", ColumnType::Integer)
         .column("error_message", ColumnType::Text)
         .column("raw", ColumnType::Json)
+        .column("start", ColumnType::Timestamp)
         .primary_key(["id"])
 }
 
@@ -59,7 +60,7 @@ pub fn stage_records(
             let raw = serde_json::to_string(stage).map_err(|e| Error::Record(e.to_string()))?;
             table
                 .record()
-                .set("id", format!("{build}_{stage_id}"))
+                .set("id", stage_id_of(&build, stage_id))
                 .set("build_id", build.as_str())
                 .set("job_name", job.full_name())
                 .set("build_number", number)
@@ -70,15 +71,36 @@ pub fn stage_records(
                     stage.status.as_ref().map(|s| s.as_str().to_owned()),
                 )
                 .set("start_ms", stage.start_time_millis)
-                .set("duration_ms", stage.duration_millis)
+                // A running stage reports the time so far (or 0): NULL until final.
+                .set(
+                    "duration_ms",
+                    stage
+                        .duration_millis
+                        .filter(|_| stage.status.as_ref().is_some_and(Status::is_final)),
+                )
                 .set(
                     "error_message",
                     stage.error.as_ref().and_then(|e| e.message.clone()),
                 )
                 .set("raw", Value::Json(raw))
+                .set("start", Value::timestamp(stage.start_time_millis))
                 .build()
         })
         .collect()
+}
+
+/// The id of a stage row: `<build id>/<stage id>` (`team/app#42/6`).
+pub fn stage_id_of(build_id: &str, stage_id: &str) -> String {
+    format!("{build_id}/{stage_id}")
+}
+
+/// The stages' part of the id migration (see `cidata_jenkins::sync::id_migration_statements`).
+fn stage_id_migration_statements() -> Vec<String> {
+    let len = "~migrating~".len() + 1;
+    vec![
+        "UPDATE jenkins_stages SET id = '~migrating~' || job_name || '#' || build_number || '/' || stage_id, build_id = job_name || '#' || build_number WHERE job_name IS NOT NULL AND build_number IS NOT NULL AND stage_id IS NOT NULL".to_owned(),
+        format!("UPDATE jenkins_stages SET id = substr(id, {len}) WHERE id LIKE '~migrating~%'"),
+    ]
 }
 
 /// The partition that holds the list of known jobs (to see which disappear).
@@ -88,9 +110,16 @@ fn job_key(path: &JobPath) -> String {
     format!("job:{}", path.full_name())
 }
 
+/// The version of [`JobState`]: a job whose saved state is older is read again in full, once,
+/// so that rows get the columns and ids of this version (2: `#` ids, display names, timestamps).
+const JOB_STATE_VERSION: u32 = 2;
+
 /// What a job's checkpoint remembers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct JobState {
+    /// [`JOB_STATE_VERSION`] when written; absent (0) before it existed.
+    #[serde(default)]
+    version: u32,
     /// Every build up to this number has been read; those not in `pending` were final.
     synced_through: Option<u64>,
     /// Builds read while not final: read again until they are.
@@ -172,7 +201,8 @@ impl JenkinsSource {
         self
     }
 
-    fn jenkins(&self) -> &Jenkins {
+    /// The client this source reads through.
+    pub fn jenkins(&self) -> &Jenkins {
         self.wfapi.jenkins()
     }
 }
@@ -182,6 +212,16 @@ impl Source for JenkinsSource {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn migrations(&self) -> Vec<Migration> {
+        let mut statements = cidata_jenkins::sync::id_migration_statements();
+        statements.extend(stage_id_migration_statements());
+        vec![Migration::new(
+            cidata_jenkins::sync::ID_MIGRATION_NAME,
+            ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"],
+            statements,
+        )]
     }
 
     fn tables(&self) -> Vec<TableSchema> {
@@ -199,7 +239,7 @@ impl Source for JenkinsSource {
         let stream = async_stream::try_stream! {
             let jenkins = source.jenkins().clone();
             let previous: KnownJobs = state.get(JOBS_PARTITION).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
-            let fields = Tree::fields(["name", "url", "color", "fullName", "buildable"]).nested("lastBuild", Tree::fields(["number"]));
+            let fields = Tree::fields(["name", "url", "color", "fullName", "displayName", "buildable"]).nested("lastBuild", Tree::fields(["number"]));
             let mut listed = BTreeSet::new();
             let mut known = BTreeSet::new();
             let synced_at = now_ms();
@@ -220,7 +260,7 @@ impl Source for JenkinsSource {
                 let previous: JobState = state
                     .get(&job_key(&entry.path))
                     .and_then(|v| serde_json::from_value::<JobState>(v.clone()).ok())
-                    .filter(|s| !s.deleted && s.synced_through <= last_build)
+                    .filter(|s| !s.deleted && s.synced_through <= last_build && s.version >= JOB_STATE_VERSION)
                     .unwrap_or_default();
                 let changed = last_build != previous.synced_through || !previous.pending.is_empty();
                 if changed {
@@ -329,7 +369,7 @@ impl Source for JenkinsSource {
             }
             pending.sort_unstable();
             let non_final = pending.len() as u64;
-            let state = JobState { synced_through: highest, pending, deleted: false };
+            let state = JobState { version: JOB_STATE_VERSION, synced_through: highest, pending, deleted: false };
             yield Operation::Checkpoint(Checkpoint {
                 partition: job_key(&p.path),
                 state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,

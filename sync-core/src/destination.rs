@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::migration::Migration;
 use crate::record::Operation;
 use crate::schema::TableSchema;
 
@@ -44,6 +45,14 @@ pub struct WriteStats {
 pub trait Destination: Send + 'static {
     /// Creates missing tables and adds missing columns (never drops anything).
     fn prepare(&mut self, source: &str, tables: &[TableSchema]) -> Result<()>;
+
+    /// Applies the migrations this destination has not applied yet, each in one transaction,
+    /// after [`Destination::prepare`]. Destinations that keep no rows (JSON lines) have nothing
+    /// to rewrite.
+    fn migrate(&mut self, migrations: &[Migration]) -> Result<()> {
+        let _ = migrations;
+        Ok(())
+    }
 
     /// The state saved by earlier runs of `source`.
     fn load_state(&mut self, source: &str) -> Result<State>;

@@ -162,12 +162,14 @@ impl Engine {
         let before = source.request_counts();
         let name = source.name().to_owned();
         let tables = source.tables();
+        let migrations = source.migrations();
 
         let (destination, state) = {
             let name = name.clone();
             let mut destination = destination;
             blocking(move || {
                 destination.prepare(&name, &tables)?;
+                destination.migrate(&migrations)?;
                 let state = destination.load_state(&name)?;
                 Ok((destination, state))
             })
@@ -229,8 +231,9 @@ impl Engine {
                         if let Operation::Checkpoint(cp) = &op {
                             lock(&stats).non_final += cp.non_final;
                         }
-                        if let Err(e) = send(&tx, op).await {
-                            error = Some(e.to_string());
+                        if send(&tx, op).await.is_err() {
+                            // The destination stopped: the run ends with its error, and this
+                            // partition is not at fault.
                             break;
                         }
                     }
@@ -250,7 +253,7 @@ impl Engine {
         drop(tx);
         let written = writer
             .await
-            .map_err(|e| Error::Config(format!("the writer thread failed: {e}")))?;
+            .map_err(|e| Error::Engine(format!("the writer thread failed: {e}")))?;
 
         let mut stats = std::mem::take(&mut *lock(&stats));
         let written = written?;
@@ -301,7 +304,7 @@ impl Engine {
 async fn send(tx: &mpsc::Sender<Operation>, op: Operation) -> Result<()> {
     tx.send(op)
         .await
-        .map_err(|_| Error::Config("the destination stopped (see its error)".into()))
+        .map_err(|_| Error::Engine("the destination stopped (see its error)".into()))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -317,5 +320,5 @@ fn tokio_stream_of<T: Send + 'static>(
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::Config(format!("a blocking task failed: {e}")))?
+        .map_err(|e| Error::Engine(format!("a blocking task failed: {e}")))?
 }

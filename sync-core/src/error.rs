@@ -34,6 +34,9 @@ pub enum Error {
     /// A destination URL or setting is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The engine itself failed: a worker or the writer thread stopped.
+    #[error("sync engine: {0}")]
+    Engine(String),
     /// Saved state could not be read.
     #[error("state of partition `{partition}`: {message}")]
     State {

@@ -14,6 +14,7 @@ mod destination;
 mod engine;
 mod error;
 mod jsonl;
+mod migration;
 mod record;
 mod schema;
 mod source;
@@ -23,6 +24,7 @@ pub use destination::{Destination, DestinationUrl, State, TableCounts, WriteStat
 pub use engine::{Engine, Progress, RunStats};
 pub use error::{Error, Result};
 pub use jsonl::JsonLinesDestination;
+pub use migration::Migration;
 pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms};
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};

@@ -4,6 +4,7 @@ use futures::stream::BoxStream;
 
 use crate::destination::State;
 use crate::error::Result;
+use crate::migration::Migration;
 use crate::record::Operation;
 use crate::schema::TableSchema;
 
@@ -42,6 +43,12 @@ pub trait Source: Send + Sync + 'static {
 
     /// The tables this source writes.
     fn tables(&self) -> Vec<TableSchema>;
+
+    /// Rewrites of rows earlier versions of this source wrote (changed key formats, say), oldest
+    /// first; each runs once per destination.
+    fn migrations(&self) -> Vec<Migration> {
+        Vec::new()
+    }
 
     /// Finds the work of this run, given the saved state of every partition.
     fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<Self::Partition>>>;

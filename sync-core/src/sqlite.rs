@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use crate::destination::{Destination, State, WriteStats};
 use crate::error::{Error, Result};
+use crate::migration::Migration;
 use crate::record::{Operation, Value, format_timestamp};
 use crate::schema::{ColumnType, TableSchema};
 
@@ -79,7 +80,8 @@ impl ToSql for Value {
 
 impl SqliteDestination {
     /// Opens (or creates) the database at `path`, in WAL mode.
-    pub fn open(path: &Path) -> Result<SqliteDestination> {
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteDestination> {
+        let path = path.as_ref();
         let err = |source| Error::Sqlite {
             path: path.display().to_string(),
             source,
@@ -130,6 +132,39 @@ impl SqliteDestination {
             )
             .optional()
             .map_err(|source| self.error(source))
+    }
+
+    /// Reads a value of the `_ci_sync_meta` table of an existing database without changing the
+    /// file in any way (read-only, no table created, journal mode kept): to check whose database a
+    /// file is before writing to it. `None` when the file holds no such table or key.
+    pub fn peek_meta(path: impl AsRef<Path>, key: &str) -> Result<Option<String>> {
+        let path = path.as_ref();
+        let err = |source| Error::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        let has_meta: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_ci_sync_meta'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if !has_meta {
+            return Ok(None);
+        }
+        conn.query_row(
+            "SELECT value FROM _ci_sync_meta WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err)
     }
 
     /// Sets a value of the `_ci_sync_meta` table.
@@ -269,6 +304,44 @@ impl Destination for SqliteDestination {
                     soft_delete,
                 },
             );
+        }
+        Ok(())
+    }
+
+    fn migrate(&mut self, migrations: &[Migration]) -> Result<()> {
+        for m in migrations {
+            if self.meta(&m.meta_key())?.is_some() {
+                continue;
+            }
+            let tx = self
+                .conn
+                .unchecked_transaction()
+                .map_err(|e| self.error(e))?;
+            let mut rewritten = 0;
+            for table in &m.tables {
+                if self.existing_columns(table)?.is_none() {
+                    continue;
+                }
+                rewritten += 1;
+            }
+            // Tables made by this run are empty: the rewrite is a no-op there, and cheap.
+            if rewritten == m.tables.len() {
+                for sql in &m.statements {
+                    tx.execute_batch(sql).map_err(|e| {
+                        Error::Schema(format!("migration `{}`: `{sql}`: {e}", m.name))
+                    })?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO _ci_sync_meta (key, value) VALUES (?1, ?2)",
+                [
+                    m.meta_key(),
+                    crate::record::format_timestamp(crate::record::now_ms()),
+                ],
+            )
+            .map_err(|e| self.error(e))?;
+            tx.commit().map_err(|e| self.error(e))?;
+            tracing::info!(migration = %m.name, "migrated");
         }
         Ok(())
     }

@@ -8,4 +8,4 @@ mod world;
 
 pub use render::STALE_ROOT;
 pub use server::{CONTEXT, Simulator};
-pub use world::{SimBuild, SimJob, SimKind, SimStage, Truth, World};
+pub use world::{SimBuild, SimInput, SimJob, SimKind, SimStage, Truth, World};

@@ -251,6 +251,7 @@ pub fn root_value(jobs: &[SimJob], tree: Option<&Tree>) -> Value {
 pub fn run_value(path: &[String], b: &SimBuild, context: &str) -> Value {
     let job = job_url_path(path);
     let status = match b.result {
+        None if b.input.is_some() => "PAUSED_PENDING_INPUT",
         None => "IN_PROGRESS",
         Some("FAILURE") => "FAILED",
         Some(other) => other,
@@ -261,7 +262,8 @@ pub fn run_value(path: &[String], b: &SimBuild, context: &str) -> Value {
         .map(|s| {
             let mut v = json!({
                 "_links": { "self": { "href": format!("{context}{job}{}/execution/node/{}/wfapi/describe", b.number, s.id) } },
-                "id": s.id, "name": s.name, "execNode": "", "status": s.status,
+                "id": s.id, "name": s.name, "execNode": "",
+                "status": if s.status == "IN_PROGRESS" && b.input.is_some() { "PAUSED_PENDING_INPUT" } else { s.status },
                 "startTimeMillis": s.start_ms, "durationMillis": s.duration_ms, "pauseDurationMillis": 0
             });
             if let Some(e) = &s.error {
@@ -288,6 +290,23 @@ pub fn run_value(path: &[String], b: &SimBuild, context: &str) -> Value {
         "pauseDurationMillis": 0,
         "stages": stages,
     })
+}
+
+/// `/N/wfapi/pendingInputActions`: the input the run waits at, if any.
+pub fn pending_inputs_value(path: &[String], b: &SimBuild, context: &str) -> Value {
+    let job = job_url_path(path);
+    let Some(input) = &b.input else {
+        return json!([]);
+    };
+    json!([{
+        "id": input.id,
+        "proceedText": "Proceed",
+        "message": input.message,
+        "inputs": input.parameters,
+        "proceedUrl": format!("{context}{job}{}/wfapi/inputSubmit?inputId={}", b.number, input.id),
+        "abortUrl": format!("{context}{job}{}/input/{}/abort", b.number, input.id),
+        "redirectApprovalUrl": format!("{context}{job}{}/input/", b.number),
+    }])
 }
 
 /// The console log of a build (generated, a few lines per stage).

@@ -19,7 +19,9 @@ use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::render::{build_value, console_text, job_value, root_value, run_value};
+use super::render::{
+    build_value, console_text, job_value, pending_inputs_value, root_value, run_value,
+};
 use super::world::{SimKind, Truth, World};
 
 /// The context path of the simulated Jenkins.
@@ -57,7 +59,16 @@ impl Simulator {
         world: World,
         credentials: Option<(String, String)>,
     ) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Simulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), world, credentials).await
+    }
+
+    /// Serves `world` on `addr` (port 0: a free one).
+    pub async fn start_on(
+        addr: SocketAddr,
+        world: World,
+        credentials: Option<(String, String)>,
+    ) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
@@ -75,7 +86,7 @@ impl Simulator {
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(handle(&shared, req)) }
+                        async move { Ok::<_, Infallible>(handle(&shared, req).await) }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -91,6 +102,18 @@ impl Simulator {
         format!("http://{}{CONTEXT}", self.addr)
     }
 
+    /// The inputs running builds wait at: each job's full name and the build's number.
+    pub fn pending_inputs(&self) -> Vec<(String, u64)> {
+        let world = self.world();
+        let mut found = Vec::new();
+        world.visit_builds(&mut |full_name, build| {
+            if build.input.is_some() {
+                found.push((full_name.to_owned(), build.number));
+            }
+        });
+        found
+    }
+
     /// Requests served so far.
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
@@ -99,6 +122,18 @@ impl Simulator {
     /// Lets the server move on: running builds finish, new builds start.
     pub fn advance(&self) {
         self.world().advance();
+    }
+
+    /// How the input of a build was answered (`None`: not answered).
+    pub fn input_answer(&self, full_name: &str, number: u64) -> Option<serde_json::Value> {
+        let segments: Vec<String> = full_name.split('/').map(str::to_owned).collect();
+        let world = self.world();
+        let build = world
+            .find(&segments)?
+            .builds
+            .iter()
+            .find(|b| b.number == number)?;
+        build.answer.clone()
     }
 
     /// Removes a job; returns whether it existed.
@@ -159,6 +194,57 @@ fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
         == Some(expected.as_str())
 }
 
+/// Splits `/jenkins/job/a/job/b/REST` into the job's raw names and the rest.
+fn job_and_tail(path: &str) -> Option<(Vec<String>, Vec<&str>)> {
+    let rest = path.strip_prefix(CONTEXT)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let mut job: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i + 1 < parts.len() && parts[i] == "job" && !parts[i + 1].is_empty() {
+        job.push(
+            percent_decode_str(parts[i + 1])
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
+        i += 2;
+    }
+    Some((job, parts[i..].to_vec()))
+}
+
+/// POSTs: answering an `input` step (proceed with parameters, or abort).
+async fn post(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    use http_body_util::BodyExt;
+    let path = req.uri().path().to_owned();
+    let input_id = query(&req, "inputId");
+    let body = match req.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return respond(StatusCode::BAD_REQUEST, "text/plain", "unreadable body"),
+    };
+    let Some((job, tail)) = job_and_tail(&path) else {
+        return not_found();
+    };
+    let form = url_form(&String::from_utf8_lossy(&body));
+    let (number, id, proceed) = match tail.as_slice() {
+        [n, "wfapi", "inputSubmit"] => (n.parse::<u64>().ok(), input_id, true),
+        [n, "input", id, "abort"] => (n.parse::<u64>().ok(), Some((*id).to_owned()), false),
+        _ => return not_found(),
+    };
+    let (Some(number), Some(id)) = (number, id) else {
+        return not_found();
+    };
+    // Jenkins' form posts `json={"parameter":[{"name":..,"value":..}]}`.
+    let answer = match form.iter().find(|(k, _)| k == "json") {
+        Some((_, json)) => serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+        None => serde_json::json!({ "action": if proceed { "proceed" } else { "abort" } }),
+    };
+    let mut world = shared.world.lock().unwrap_or_else(|p| p.into_inner());
+    if world.answer_input(&job, number, &id, proceed, answer) {
+        respond(StatusCode::OK, "text/html;charset=utf-8", "<html></html>")
+    } else {
+        not_found()
+    }
+}
+
 fn query(req: &Request<Incoming>, name: &str) -> Option<String> {
     let q = req.uri().query()?;
     url_form(q)
@@ -181,8 +267,11 @@ fn url_form(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    if req.method() == hyper::Method::POST {
+        return post(shared, req).await;
+    }
     if !authorized(shared, &req) {
         let mut resp = respond(
             StatusCode::UNAUTHORIZED,
@@ -195,22 +284,11 @@ fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
         );
         return resp;
     }
-    let Some(rest) = req.uri().path().strip_prefix(CONTEXT) else {
+    // job/NAME pairs, then what is asked of the job.
+    let Some((path, tail)) = job_and_tail(req.uri().path()) else {
         return not_found();
     };
-    let parts: Vec<&str> = rest.split('/').collect();
-    // job/NAME pairs, then what is asked of the job.
-    let mut path: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i + 1 < parts.len() && parts[i] == "job" && !parts[i + 1].is_empty() {
-        path.push(
-            percent_decode_str(parts[i + 1])
-                .decode_utf8_lossy()
-                .into_owned(),
-        );
-        i += 2;
-    }
-    let tail = &parts[i..];
+    let tail = tail.as_slice();
     let tree = match query(&req, "tree").map(|t| Tree::parse(&t)) {
         Some(Ok(t)) => Some(t),
         // Jenkins answers a malformed tree with a 500 HTML page.
@@ -247,6 +325,9 @@ fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
         }
         ([_, "wfapi", "describe"], Some(b)) if job.kind == SimKind::Pipeline => {
             json(&run_value(&path, b, CONTEXT))
+        }
+        ([_, "wfapi", "pendingInputActions"], Some(b)) if job.kind == SimKind::Pipeline => {
+            json(&pending_inputs_value(&path, b, CONTEXT))
         }
         ([_, "logText", "progressiveText"], Some(b)) => {
             let text = console_text(job, b);

@@ -58,6 +58,17 @@ pub struct SimStage {
     pub error: Option<String>,
 }
 
+/// An `input` step a running Pipeline waits at, as `wfapi/pendingInputActions` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimInput {
+    /// The input's id (`inputId=` of its proceed URL).
+    pub id: String,
+    /// The question shown to people.
+    pub message: String,
+    /// Parameters, as wfapi's `inputs` entries (`type`, `name`, `definition`).
+    pub parameters: serde_json::Value,
+}
+
 /// A simulated build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimBuild {
@@ -73,6 +84,10 @@ pub struct SimBuild {
     pub artifacts: Vec<String>,
     /// Stages (Pipelines only).
     pub stages: Vec<SimStage>,
+    /// The input the run waits at, if any (its last stage is then paused).
+    pub input: Option<SimInput>,
+    /// How the last input was answered: `proceed` with the parameters' values, or `abort`.
+    pub answer: Option<serde_json::Value>,
 }
 
 impl SimBuild {
@@ -196,6 +211,8 @@ impl SimJob {
             result,
             artifacts: Vec::new(),
             stages: Vec::new(),
+            input: None,
+            answer: None,
         };
         self.complete(&mut build, h);
         build
@@ -203,6 +220,9 @@ impl SimJob {
 
     /// Fills artifacts and stages according to the build's state.
     fn complete(&self, build: &mut SimBuild, h: u64) {
+        if build.result.is_some() {
+            build.input = None;
+        }
         if build.result.is_some() && build.result != Some("ABORTED") {
             build.artifacts = (0..self.artifacts_per_build)
                 .map(|i| match i % 3 {
@@ -331,11 +351,30 @@ impl World {
             SimJob::buildable("never-built", Freestyle, 0, 0, 0),
             SimJob::container("empty-folder", Folder, vec![]),
         ];
-        World {
+        let mut world = World {
             jobs,
             clock_ms: START_MS + 300 * 3_600_000,
             generation: 0,
+        };
+        // The running deployment waits for a person: `ci-sync jenkins input` answers it.
+        if let Some(build) = world
+            .find_mut(&["déploiement prod".to_owned()])
+            .and_then(|job| job.builds.last_mut())
+        {
+            build.input = Some(SimInput {
+                id: "Deploy".to_owned(),
+                message: "Deploy to production?".to_owned(),
+                parameters: serde_json::json!([
+                    {"type": "ChoiceParameterDefinition", "name": "TARGET",
+                     "description": "Where to deploy",
+                     "definition": {"name": "TARGET", "choices": ["staging", "prod"]}},
+                    {"type": "BooleanParameterDefinition", "name": "NOTIFY",
+                     "description": "Tell the channel",
+                     "definition": {"name": "NOTIFY", "defaultVal": true}}
+                ]),
+            });
         }
+        world
     }
 
     /// A server of `jobs` jobs (every other one a Pipeline) with `builds` builds each and
@@ -432,6 +471,24 @@ impl World {
         remove_in(&mut self.jobs, &segments)
     }
 
+    /// Calls `f` with every build and its job's full name.
+    pub fn visit_builds(&self, f: &mut impl FnMut(&str, &SimBuild)) {
+        fn walk(jobs: &[SimJob], prefix: &str, f: &mut impl FnMut(&str, &SimBuild)) {
+            for job in jobs {
+                let full_name = if prefix.is_empty() {
+                    job.name.clone()
+                } else {
+                    format!("{prefix}/{}", job.name)
+                };
+                for build in &job.builds {
+                    f(&full_name, build);
+                }
+                walk(&job.children, &full_name, f);
+            }
+        }
+        walk(&self.jobs, "", f);
+    }
+
     /// What a complete sync must hold.
     pub fn truth(&self) -> Truth {
         let mut t = Truth::default();
@@ -447,6 +504,45 @@ impl World {
             });
         }
         t
+    }
+
+    /// Answers the input a running build waits at: `proceed` finishes it as a success, an abort
+    /// as aborted; `answer` is kept for whoever checks what was sent. Whether there was such an
+    /// input.
+    pub fn answer_input(
+        &mut self,
+        segments: &[String],
+        number: u64,
+        input_id: &str,
+        proceed: bool,
+        answer: serde_json::Value,
+    ) -> bool {
+        let clock = self.clock_ms;
+        let Some(job) = self.find_mut(segments) else {
+            return false;
+        };
+        let seed = job.name.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));
+        let Some(i) = job.builds.iter().position(|b| {
+            b.number == number && b.input.as_ref().is_some_and(|input| input.id == input_id)
+        }) else {
+            return false;
+        };
+        let mut build = job.builds[i].clone();
+        build.result = Some(if proceed { "SUCCESS" } else { "ABORTED" });
+        build.duration = (clock - build.timestamp).max(1);
+        build.answer = Some(answer);
+        job.complete(&mut build, mix(seed, number));
+        job.builds[i] = build;
+        true
+    }
+
+    fn find_mut(&mut self, segments: &[String]) -> Option<&mut SimJob> {
+        let (first, rest) = segments.split_first()?;
+        let mut job = self.jobs.iter_mut().find(|j| &j.name == first)?;
+        for s in rest {
+            job = job.children.iter_mut().find(|j| &j.name == s)?;
+        }
+        Some(job)
     }
 
     /// The job at `segments`, if any.

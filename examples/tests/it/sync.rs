@@ -16,13 +16,13 @@ const TABLES: [&str; 4] = [
     "jenkins_stages",
 ];
 
-struct Setup {
-    sim: Simulator,
-    dir: tempfile::TempDir,
+pub(crate) struct Setup {
+    pub(crate) sim: Simulator,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Setup {
-    async fn new() -> Setup {
+    pub(crate) async fn new() -> Setup {
         let sim = Simulator::start(World::demo(), Some(("demo".into(), "demo-token".into())))
             .await
             .unwrap();
@@ -32,7 +32,7 @@ impl Setup {
         }
     }
 
-    fn config(&self, extra: &str) -> PathBuf {
+    pub(crate) fn config(&self, extra: &str) -> PathBuf {
         let path = self.dir.path().join("ci-sync.toml");
         let text = format!(
             "[jenkins]\nbase_url = \"{}\"\nusername = \"demo\"\n{extra}\n",
@@ -42,15 +42,20 @@ impl Setup {
         path
     }
 
-    fn db(&self, name: &str) -> PathBuf {
+    pub(crate) fn db(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    async fn run(&self, db: &Path, abort_after: Option<u64>) -> Output {
+    pub(crate) async fn run(&self, db: &Path, abort_after: Option<u64>) -> Output {
         self.run_with(db, abort_after, "").await
     }
 
-    async fn run_with(&self, db: &Path, abort_after: Option<u64>, extra: &str) -> Output {
+    pub(crate) async fn run_with(
+        &self,
+        db: &Path,
+        abort_after: Option<u64>,
+        extra: &str,
+    ) -> Output {
         let config = self.config(extra);
         let mut cmd = ci_sync_run(&config, &sqlite_url(db));
         cmd.env("JENKINS_API_TOKEN", "demo-token")
@@ -63,7 +68,7 @@ impl Setup {
 }
 
 /// `ci-sync run --config CONFIG --dest DEST`, without inherited log settings or token.
-fn ci_sync_run(config: &Path, dest: &str) -> Command {
+pub(crate) fn ci_sync_run(config: &Path, dest: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ci-sync"));
     cmd.args(["run", "--config", config.to_str().unwrap(), "--dest", dest])
         .env_remove("RUST_LOG")
@@ -72,11 +77,11 @@ fn ci_sync_run(config: &Path, dest: &str) -> Command {
     cmd
 }
 
-fn sqlite_url(db: &Path) -> String {
+pub(crate) fn sqlite_url(db: &Path) -> String {
     format!("sqlite://{}", db.display())
 }
 
-fn ok(out: &Output) {
+pub(crate) fn ok(out: &Output) {
     assert!(
         out.status.success(),
         "ci-sync failed: {}",
@@ -84,11 +89,11 @@ fn ok(out: &Output) {
     );
 }
 
-fn count(conn: &Connection, sql: &str) -> u64 {
+pub(crate) fn count(conn: &Connection, sql: &str) -> u64 {
     conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64
 }
 
-fn assert_truth(db: &Path, truth: Truth) {
+pub(crate) fn assert_truth(db: &Path, truth: Truth) {
     let conn = Connection::open(db).unwrap();
     let got: Vec<u64> = TABLES
         .iter()
@@ -109,7 +114,7 @@ fn assert_truth(db: &Path, truth: Truth) {
 }
 
 /// Every row of every table (and the saved state), as text, ordered; `synced_at` left out unless asked.
-fn dump(db: &Path, with_synced_at: bool) -> Vec<String> {
+pub(crate) fn dump(db: &Path, with_synced_at: bool) -> Vec<String> {
     let conn = Connection::open(db).unwrap();
     let mut out = Vec::new();
     for table in TABLES.iter().copied().chain(["_ci_sync_state"]) {
@@ -162,7 +167,7 @@ async fn a_full_sync_holds_exactly_what_the_server_holds() {
     // URLs are rebased onto the address in use, not the server's stale root URL.
     let url: String = conn
         .query_row(
-            "SELECT url FROM jenkins_builds WHERE id = 'déploiement prod_3'",
+            "SELECT url FROM jenkins_builds WHERE id = 'déploiement prod#3'",
             [],
             |r| r.get(0),
         )
@@ -178,6 +183,58 @@ async fn a_full_sync_holds_exactly_what_the_server_holds() {
             "SELECT count(DISTINCT relative_path) FROM jenkins_artifacts WHERE job_name = 'platform/services/worker'"
         ) >= 3
     );
+    // Dashboards average durations without a filter: running builds and stages have none yet.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE NOT is_final AND duration_ms IS NOT NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_stages WHERE status IN ('IN_PROGRESS', 'PAUSED_PENDING_INPUT') AND duration_ms IS NOT NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE is_final AND duration_ms > 0"
+        ),
+        s.sim.truth().builds - s.sim.truth().running
+    );
+    // Readable timestamps and display names beside the raw numbers.
+    for (sql, want) in [
+        (
+            "SELECT count(*) FROM jenkins_stages WHERE start IS NULL OR start NOT LIKE '20%Z'",
+            0,
+        ),
+        (
+            "SELECT count(*) FROM jenkins_artifacts WHERE timestamp IS NULL",
+            0,
+        ),
+        (
+            "SELECT count(*) FROM jenkins_builds WHERE display_name IS NULL",
+            0,
+        ),
+        (
+            "SELECT count(*) FROM jenkins_jobs WHERE display_name IS NULL",
+            0,
+        ),
+    ] {
+        assert_eq!(count(&conn, sql), want, "{sql}");
+    }
+    // Ids: `job#number`, `job#number/path`, `job#number/stage`.
+    let id: String = conn
+        .query_row(
+            "SELECT id FROM jenkins_artifacts WHERE job_name = 'platform/services/worker' AND build_number = 20 AND relative_path LIKE 'dist/%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(id, "platform/services/worker#20/dist/worker-20.tar.gz");
     // A failed stage carries its error.
     assert!(
         count(
@@ -428,14 +485,16 @@ async fn configuration_errors_and_the_secret_warning() {
         .output()
         .await
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("401")
-            && stderr.contains("JENKINS_API_TOKEN")
+            && stderr.contains("JENKINS_API_TOKEN or [jenkins] api_token in")
             && !stderr.contains("wrong-token"),
         "{stderr}"
     );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("configuration:"), "{stderr}");
 
     // A token in a file others can read: a warning, and the sync still runs.
     let path = s.config("api_token = \"demo-token\"");
@@ -449,40 +508,77 @@ async fn configuration_errors_and_the_secret_warning() {
     #[cfg(unix)]
     assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
 
+    // Logs carry no colour escapes when stderr is not a terminal (cron, files).
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // No config file: exit 2, pointing to the example config.
     let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
         .args(["run", "--config", "/nonexistent.toml"])
         .output()
         .await
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/nonexistent.toml") && stderr.contains("examples/ci-sync.example.toml"),
+        "{stderr}"
+    );
+}
+
+/// Turns a database of this version back into what the version before `#` ids wrote: `_` ids,
+/// no display names or new timestamp columns, durations of running builds 0, states unversioned.
+fn downgrade_to_underscore_ids(db: &Path) {
+    let conn = Connection::open(db).unwrap();
+    conn.execute_batch(
+        "UPDATE jenkins_builds SET id = job_name || '_' || number;
+         UPDATE jenkins_builds SET duration_ms = 0 WHERE NOT is_final;
+         UPDATE jenkins_artifacts SET id = job_name || '_' || build_number || '_' || relative_path,
+                                      build_id = job_name || '_' || build_number;
+         UPDATE jenkins_stages SET id = job_name || '_' || build_number || '_' || stage_id,
+                                   build_id = job_name || '_' || build_number;
+         ALTER TABLE jenkins_jobs DROP COLUMN display_name;
+         ALTER TABLE jenkins_builds DROP COLUMN display_name;
+         ALTER TABLE jenkins_artifacts DROP COLUMN timestamp;
+         ALTER TABLE jenkins_stages DROP COLUMN start;
+         UPDATE _ci_sync_state SET state = json_remove(state, '$.version');
+         DELETE FROM _ci_sync_meta WHERE key LIKE 'migration:%';",
+    )
+    .unwrap();
 }
 
 #[tokio::test]
-async fn the_demo_runs_with_no_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-        .arg("demo")
-        .current_dir(dir.path())
-        .output()
-        .await
+async fn a_database_of_the_previous_version_migrates_to_what_a_fresh_sync_writes() {
+    let s = Setup::new().await;
+    let old = s.db("old.db");
+    ok(&s.run(&old, None).await);
+    downgrade_to_underscore_ids(&old);
+    // An artifact the old ids made collide: its row was overwritten by another, so it is missing.
+    Connection::open(&old)
+        .unwrap()
+        .execute(
+            "DELETE FROM jenkins_artifacts WHERE relative_path LIKE 'logs/%' AND job_name = 'platform/services/worker' AND build_number = 3",
+            [],
+        )
         .unwrap();
-    ok(&out);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("1. Full sync")
-            && stdout.contains("Incremental sync")
-            && stdout.contains("sqlite3 ci-sync.db"),
-        "{stdout}"
+
+    s.sim.advance();
+    ok(&s.run(&old, None).await);
+    let fresh = s.db("fresh.db");
+    ok(&s.run(&fresh, None).await);
+    assert_eq!(dump(&old, false), dump(&fresh, false));
+    // The migration ran once and is recorded; a further run does not run it again.
+    let conn = Connection::open(&old).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM _ci_sync_meta WHERE key = 'migration:jenkins-hash-ids'"
+        ),
+        1
     );
-    assert!(!stdout.contains("MISMATCH"), "{stdout}");
-    assert!(dir.path().join("ci-sync.db").exists());
-    // A second demo replaces its own database.
-    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
-        .arg("demo")
-        .current_dir(dir.path())
-        .output()
-        .await
-        .unwrap();
-    ok(&out);
+    ok(&s.run(&old, None).await);
+    assert_eq!(dump(&old, false), dump(&fresh, false));
 }

@@ -1,0 +1,102 @@
+//! `ci-sync simulate`: the demo's simulated Jenkins, served until stopped, to try every
+//! `ci-sync jenkins` command, point `ci-sync run` at, or benchmark against.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cidata_cli::simulator::{Simulator, World};
+use clap::Args;
+
+use crate::cli_error::CliError;
+
+/// The simulator's user and API token.
+pub const USER: &str = "demo";
+/// The simulator's API token (it is a local toy: the token is no secret).
+pub const TOKEN: &str = "demo-token";
+
+/// Options of `ci-sync simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Where to listen (port 0: any free port). Loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Serve a generated server of this many jobs (in folders of 20, every other one a
+    /// Pipeline) instead of the demo's.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Builds per generated job (with --jobs).
+    #[arg(long, default_value_t = 100, requires = "jobs")]
+    builds: u64,
+    /// Artifacts per generated build (with --jobs).
+    #[arg(long, default_value_t = 2, requires = "jobs")]
+    artifacts: usize,
+    /// Move on every SECS seconds: running builds finish, new builds start.
+    #[arg(long, value_name = "SECS")]
+    advance_every: Option<u64>,
+}
+
+/// Runs the simulator until the process is stopped (Ctrl-C).
+pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
+    let world = match args.jobs {
+        Some(jobs) => World::bench(jobs, args.builds, args.artifacts),
+        None => World::demo(),
+    };
+    let sim = Simulator::start_on(args.addr, world, Some((USER.into(), TOKEN.into())))
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
+    let url = sim.base_url();
+    let truth = sim.truth();
+    let mut lines = vec![
+        format!("Simulated Jenkins at {url} (user {USER}, API token {TOKEN}); Ctrl-C stops it."),
+        format!(
+            "  {} jobs and folders, {} builds ({} running)",
+            truth.jobs, truth.builds, truth.running
+        ),
+        String::new(),
+        "Try it:".to_owned(),
+        format!("  export JENKINS_URL={url} JENKINS_USER={USER} JENKINS_API_TOKEN={TOKEN}"),
+        "  ci-sync jenkins jobs".to_owned(),
+    ];
+    if args.jobs.is_none() {
+        lines.push("  ci-sync jenkins builds platform/services/api".to_owned());
+        lines.push("  ci-sync jenkins builds platform/web/feature/login".to_owned());
+        lines.push("  ci-sync jenkins artifacts platform/services/worker 20".to_owned());
+    }
+    for (job, number) in sim.pending_inputs() {
+        let job = crate::demo::shell_quote(&job);
+        lines.push(format!("  ci-sync jenkins stages {job} {number}"));
+        lines.push(format!(
+            "  ci-sync jenkins input {job} {number} --proceed --param TARGET=prod"
+        ));
+    }
+    lines.push(String::new());
+    lines.push("Or sync it: a ci-sync.toml with".to_owned());
+    lines.push(format!(
+        "  [jenkins]\n  base_url = \"{url}\"\n  username = \"{USER}\""
+    ));
+    lines.push(format!("then `JENKINS_API_TOKEN={TOKEN} ci-sync run`."));
+    let mut stdout = std::io::stdout().lock();
+    for line in lines {
+        writeln!(stdout, "{line}")?;
+    }
+    stdout.flush()?;
+    drop(stdout);
+    match args.advance_every {
+        Some(secs) => {
+            let mut tick = tokio::time::interval(Duration::from_secs(secs.max(1)));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                sim.advance();
+                let t = sim.truth();
+                tracing::warn!(
+                    "the simulated server moved on: {} builds, {} running",
+                    t.builds,
+                    t.running
+                );
+            }
+        }
+        None => std::future::pending::<Result<(), CliError>>().await,
+    }
+}
