@@ -1,7 +1,7 @@
-//! Shared HTTP plumbing for the CI data SDK's client crates (`cidata-jenkins`, `bitbucket-client`,
-//! `circleci-client`): one transport with auth that never leaks, retries with backoff that honour
-//! `Retry-After`, an optional client-side rate limit, one typed [`Error`], an origin guard for every
-//! URL a server hands back, a generic [`paginate`]r, and request counters.
+//! Shared HTTP plumbing for the CI data SDK's client crates (`cidata-jenkins`, `cidata-wfapi`):
+//! one transport with auth that never leaks, retries with backoff that honour `Retry-After`, an
+//! optional client-side rate limit, one typed [`Error`], an origin guard for every URL a server
+//! hands back, a generic paginator ([`paginate`]), and request counters.
 //!
 //! ```no_run
 //! # async fn demo() -> cidata_core::Result<()> {
@@ -39,3 +39,8 @@ pub use url::Url;
 
 #[doc(hidden)]
 pub use serde as __serde;
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -51,3 +51,8 @@ pub use listing::{BuildListing, JobEntry, default_build_fields, default_job_fiel
 pub use lookup::JobLookup;
 pub use tree::{Field, Range, Tree};
 pub use trigger::{QueuedBuild, WaitOptions};
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -29,6 +29,7 @@ mod models;
 #[cfg(feature = "sync")]
 pub mod sync;
 
+pub use cidata_jenkins::{Auth, Error, ErrorKind, Result, RetryPolicy, SecretString};
 pub use client::{RunsQuery, Wfapi};
 pub use link::{Link, OtherLinks};
 pub use models::{
@@ -36,3 +37,8 @@ pub use models::{
     JobLinks, NodeDescription, NodeLinks, NodeLog, PendingInputAction, Run, RunId, RunLinks, Stage,
     Status,
 };
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,14 +1,4 @@
-//! The sync engine of the CI data SDK, thin and generic: it knows no API.
-//!
-//! - Vocabulary: [`TableSchema`]s of typed columns with a primary key, [`Record`]s, and
-//!   [`Operation`]s (upsert, soft delete, checkpoint of a partition's state).
-//! - A [`Source`] discovers the work of a run from its saved [`State`], and reads partitions as
-//!   streams of operations ending in a checkpoint.
-//! - The [`Engine`] reads partitions concurrently (bounded) and commits every checkpoint in the
-//!   same transaction as the rows before it: state never gets ahead of durable rows, a replay
-//!   changes nothing, and a killed run resumes to the same database.
-//! - Destinations: [`SqliteDestination`] (the embedded default, WAL, state in the same database)
-//!   and [`JsonLinesDestination`] (Singer `SCHEMA` / `RECORD` / `STATE` messages).
+#![doc = include_str!("../README.md")]
 
 mod destination;
 mod engine;

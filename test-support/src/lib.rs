@@ -40,9 +40,38 @@ pub fn json(body: impl AsRef<[u8]>) -> ResponseTemplate {
         .set_body_raw(body.as_ref().to_vec(), "application/json;charset=utf-8")
 }
 
-/// The folder of recorded Jenkins responses: `shared/fixtures/jenkins/` beside the workspace.
+/// The environment variable that points to the `shared` folder when it is not beside the
+/// repository.
+pub const SHARED_ENV: &str = "CIDATA_SHARED";
+
+/// The `shared` folder of recorded responses, specifications and tools: `$CIDATA_SHARED`, else
+/// `../shared` beside the repository. Panics with one line naming the folder when it is missing,
+/// so that a checkout without it fails with what to do, not with a file error per test.
+pub fn shared_dir() -> PathBuf {
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    locate_shared(std::env::var_os(SHARED_ENV), beside)
+        .unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// Where the `shared` folder is, given the variable's value and the default; the one-line
+/// message when it holds no `fixtures` folder.
+fn locate_shared(var: Option<std::ffi::OsString>, beside: PathBuf) -> Result<PathBuf, String> {
+    let (dir, from) = match var.filter(|v| !v.is_empty()) {
+        Some(dir) => (PathBuf::from(dir), format!("from ${SHARED_ENV}")),
+        None => (beside, "beside the repository".to_owned()),
+    };
+    if dir.join("fixtures").is_dir() {
+        return Ok(dir);
+    }
+    Err(format!(
+        "the recorded fixtures are missing: no folder {} ({from}); put the `shared` folder beside the repository or set {SHARED_ENV}",
+        dir.join("fixtures").display()
+    ))
+}
+
+/// The folder of recorded Jenkins responses: `fixtures/jenkins/` of [`shared_dir`].
 pub fn jenkins_fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/jenkins")
+    shared_dir().join("fixtures/jenkins")
 }
 
 /// The bytes of a recorded Jenkins response, `rel` below [`jenkins_fixture_dir`].
@@ -62,4 +91,25 @@ pub fn query(req: &wiremock::Request, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_shared_folder_is_one_line_naming_it() {
+        let missing = std::env::temp_dir().join("cidata-no-such-shared-folder");
+        let message =
+            locate_shared(Some(missing.clone().into()), PathBuf::from("/unused")).unwrap_err();
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.contains(&missing.join("fixtures").display().to_string())
+                && message.contains(SHARED_ENV),
+            "{message}"
+        );
+        let message = locate_shared(None, missing.clone()).unwrap_err();
+        assert!(message.contains("beside the repository"), "{message}");
+        assert!(shared_dir().join("fixtures/jenkins").is_dir());
+    }
 }

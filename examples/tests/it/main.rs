@@ -1,6 +1,8 @@
 //! End-to-end tests of the `ci-sync` binary, in one test binary: against mock servers
 //! (`cli`), against the simulated Jenkins (`sync`, `simulated`) and the demo (`demo`).
 
+#[cfg(unix)]
+mod ci_script;
 mod cli;
 mod demo;
 mod simulated;

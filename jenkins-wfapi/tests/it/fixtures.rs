@@ -11,8 +11,7 @@ fn decode<T: serde::de::DeserializeOwned>(rel: &str) -> T {
 
 #[test]
 fn every_wfapi_fixture_decodes() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/jenkins/wfapi");
+    let dir = test_support::jenkins_fixture_dir().join("wfapi");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
