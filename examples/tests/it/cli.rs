@@ -324,3 +324,57 @@ async fn input_proceeds_aborts_or_says_there_is_none() {
     let out = ci_sync(&server, &["jenkins", "input", "pipe", "6"], Some("tok")).await;
     assert!(!out.status.success(), "--proceed or --abort is required");
 }
+
+#[tokio::test]
+async fn a_sync_with_a_failing_job_commits_the_others_and_exits_3() {
+    let server = MockServer::start().await;
+    Mock::given(path("/jenkins/api/json"))
+        .respond_with(jenkins_json(json!({"jobs": [
+            {"_class": "hudson.model.FreeStyleProject", "name": "good", "lastBuild": {"number": 1}},
+            {"_class": "hudson.model.FreeStyleProject", "name": "broken", "lastBuild": {"number": 1}}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/good/api/json"))
+        .respond_with(jenkins_json(json!({"allBuilds": [
+            {"_class": "hudson.model.FreeStyleBuild", "number": 1, "result": "SUCCESS", "building": false,
+             "timestamp": 1_700_000_000_000_i64, "duration": 1000}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/jenkins/job/broken/api/json"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("<html>boom</html>"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ci-sync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[jenkins]\nbase_url = \"{}/jenkins/\"\nretry_attempts = 1\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("x.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+        .args(["run", "--config", config.to_str().unwrap()])
+        .args(["--dest", &format!("sqlite://{}", db.display())])
+        .env_remove("JENKINS_API_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: 1 jobs failed and will be read again next run: job:broken"),
+        "{stderr}"
+    );
+    let conn = cidata_sync::rusqlite::Connection::open(&db).unwrap();
+    let builds: i64 = conn
+        .query_row("SELECT count(*) FROM jenkins_builds WHERE id = 'good#1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(builds, 1, "the good job's rows are committed");
+}
