@@ -19,6 +19,7 @@ mod auth;
 mod error;
 mod origin;
 mod paginate;
+pub mod raw;
 mod retry;
 mod stats;
 mod string_enum;

@@ -1,0 +1,160 @@
+//! Keeping what the server sent: every top-level model holds its JSON object verbatim, so data no
+//! model knows (plugin fields, new server versions) is never lost.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// A JSON value exactly as the server sent it.
+///
+/// Models decoded from bytes (everything the client crates return) carry one; deserializing a model from a
+/// `serde_json::Value` is not supported, because the raw text is no longer there.
+#[derive(Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Parses it into any type, such as `serde_json::Value` or a caller's own model.
+    pub fn parse<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// Parses it into a `serde_json::Value`.
+    pub fn to_value(&self) -> serde_json::Value {
+        // The text came from a successful JSON parse, so it parses again.
+        self.parse().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The JSON `null`, for models built by hand.
+    pub fn null() -> RawJson {
+        RawJson(RawValue::from_string("null".to_owned()).expect("`null` is valid JSON"))
+    }
+
+    /// Wraps JSON text, checking that it is valid.
+    pub fn from_string(json: String) -> serde_json::Result<RawJson> {
+        RawValue::from_string(json).map(RawJson)
+    }
+}
+
+impl Default for RawJson {
+    fn default() -> Self {
+        RawJson::null()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.get();
+        if text.len() <= 120 {
+            write!(f, "RawJson({text})")
+        } else {
+            let mut cut = 120;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            write!(f, "RawJson({}… {} bytes)", &text[..cut], text.len())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(RawJson)
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Decodes `T` from raw JSON; a failure names the path inside this value. Used by [`raw_model!`].
+#[doc(hidden)]
+pub fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson) -> Result<T, E> {
+    // Fast path without path tracking; on failure decode again to find where.
+    if let Ok(value) = serde_json::from_str(raw.get()) {
+        return Ok(value);
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        if path == "." {
+            E::custom(err.into_inner())
+        } else {
+            E::custom(format!("at `{path}`: {}", err.into_inner()))
+        }
+    })
+}
+
+/// A list that may be `null` (serde `deserialize_with`).
+pub fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Declares a model that is decoded into typed fields and also keeps its raw JSON in `raw`.
+///
+/// Every field is optional or defaulted (the container has `#[serde(default)]`), so a missing
+/// field, a request that did not ask for it, or an old server never breaks decoding. The first
+/// line gives the server's spelling of field names (serde's `rename_all`).
+///
+/// ```
+/// cidata_core::raw_model! {
+///     rename_all = "snake_case";
+///     /// A workflow.
+///     pub struct Workflow {
+///         /// Its id.
+///         pub id: Option<String>,
+///         /// Its tags.
+///         #[serde(deserialize_with = "cidata_core::raw::vec_or_null")]
+///         pub tags: Vec<String>,
+///     }
+/// }
+/// let w: Workflow = serde_json::from_str(r#"{"id": "w1", "tags": null, "new_field": 1}"#).unwrap();
+/// assert_eq!(w.id.as_deref(), Some("w1"));
+/// assert!(w.raw.get().contains("new_field"));
+/// ```
+#[macro_export]
+macro_rules! raw_model {
+    (
+        rename_all = $case:literal;
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, $crate::__serde::Serialize)]
+        #[serde(crate = "::cidata_core::__serde", rename_all = $case)]
+        #[non_exhaustive]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// The JSON object exactly as the server sent it, unknown fields included.
+            #[serde(skip)]
+            pub raw: $crate::raw::RawJson,
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                #[derive($crate::__serde::Deserialize, Default)]
+                #[serde(crate = "::cidata_core::__serde", rename_all = $case, default)]
+                struct Shadow {
+                    $( $(#[$fmeta])* $field: $ty, )*
+                }
+                let raw = <$crate::raw::RawJson as $crate::__serde::Deserialize>::deserialize(d)?;
+                let shadow: Shadow = $crate::raw::parse_raw(&raw)?;
+                Ok($name { $( $field: shadow.$field, )* raw })
+            }
+        }
+    };
+}
