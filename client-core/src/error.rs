@@ -134,7 +134,8 @@ impl Error {
     /// An error for an HTTP status, with the start of the body it came with.
     pub fn from_status(status: StatusCode, body: &[u8]) -> Error {
         let mut err = Error::new(ErrorKind::from_status(status), "");
-        err.inner.message = None;
+        // JSON APIs say why: CircleCI `{"message"}`, Bitbucket `{"error": {"message", "detail"}}`.
+        err.inner.message = api_message(body);
         err.inner.status = Some(status);
         err.inner.body_snippet = snippet(body);
         err
@@ -424,9 +425,57 @@ fn snippet(body: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// The reason a JSON error body gives: `message`, or `error.message` with `error.detail`; cut to
+/// one short line.
+fn api_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let message = match value.get("error") {
+        Some(error) if error.is_object() => {
+            let message = error.get("message").and_then(text)?;
+            match error.get("detail").and_then(text) {
+                Some(detail) => format!("{message}: {detail}"),
+                None => message,
+            }
+        }
+        _ => value.get("message").and_then(text)?,
+    };
+    let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_error_bodies_give_the_message() {
+        let circleci =
+            Error::from_status(StatusCode::NOT_FOUND, br#"{"message":"Project not found"}"#);
+        assert_eq!(
+            circleci.to_string(),
+            "not found (HTTP 404): Project not found"
+        );
+        let bitbucket = Error::from_status(
+            StatusCode::GONE,
+            br#"{"type": "error", "error": {"message": "Resource removed", "detail": "use /user/workspaces"}}"#,
+        );
+        assert!(
+            bitbucket
+                .to_string()
+                .ends_with(": Resource removed: use /user/workspaces")
+        );
+        let html = Error::from_status(StatusCode::NOT_FOUND, b"<html>Not Found</html>");
+        assert_eq!(html.to_string(), "not found (HTTP 404)");
+    }
 
     #[test]
     fn url_in_error_has_no_credentials() {

@@ -69,6 +69,102 @@ fn locate_shared(var: Option<std::ffi::OsString>, beside: PathBuf) -> Result<Pat
     ))
 }
 
+/// The folder of recorded responses of `system` (`jenkins`, `circleci`, `bitbucket`).
+pub fn fixture_dir(system: &str) -> PathBuf {
+    let dir = shared_dir().join("fixtures").join(system);
+    assert!(
+        dir.is_dir(),
+        "the recorded {system} fixtures are missing: no folder {}",
+        dir.display()
+    );
+    dir
+}
+
+/// The bytes of a recorded response of `system`, `rel` below [`fixture_dir`].
+pub fn fixture(system: &str, rel: &str) -> Vec<u8> {
+    let path = fixture_dir(system).join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// `shared/tools/replay-server` serving a fixtures folder on 127.0.0.1 (a free port), stopped
+/// when dropped.
+pub struct ReplayServer {
+    child: std::process::Child,
+    port: u16,
+    _dir: TempPortFile,
+}
+
+/// A temporary folder for the port file, removed on drop.
+struct TempPortFile(PathBuf);
+
+impl Drop for TempPortFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl ReplayServer {
+    /// Serves the recorded responses of `system` (`circleci`, `bitbucket`).
+    pub fn start(system: &str) -> ReplayServer {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "cidata-replay-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        let port_file = dir.join("port");
+        let tool = shared_dir().join("tools/replay-server");
+        let child = std::process::Command::new("python3")
+            .arg(&tool)
+            .arg(fixture_dir(system))
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--quiet",
+                "--port-file",
+            ])
+            .arg(&port_file)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} with python3: {e}", tool.display()));
+        let started = std::time::Instant::now();
+        let port = loop {
+            if let Some(port) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break port;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "replay-server wrote no port file in 20 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        ReplayServer {
+            child,
+            port,
+            _dir: TempPortFile(dir),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `prefix` (such as `/api/v2/`).
+    pub fn url(&self, prefix: &str) -> String {
+        format!("http://127.0.0.1:{}{prefix}", self.port)
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The folder of recorded Jenkins responses: `fixtures/jenkins/` of [`shared_dir`].
 pub fn jenkins_fixture_dir() -> PathBuf {
     shared_dir().join("fixtures/jenkins")

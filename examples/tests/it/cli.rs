@@ -374,7 +374,11 @@ async fn a_sync_with_a_failing_job_commits_the_others_and_exits_3() {
     );
     let conn = cidata_sync::rusqlite::Connection::open(&db).unwrap();
     let builds: i64 = conn
-        .query_row("SELECT count(*) FROM jenkins_builds WHERE id = 'good#1'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM jenkins_builds WHERE id = 'good#1'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(builds, 1, "the good job's rows are committed");
 }
