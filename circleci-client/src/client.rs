@@ -92,6 +92,17 @@ impl CircleCiBuilder {
         self
     }
 
+    /// A header sent with every request (a proxy's, or Prism's `Prefer` in tests).
+    pub fn header(
+        mut self,
+        name: cidata_core::header::HeaderName,
+        value: cidata_core::header::HeaderValue,
+    ) -> Self {
+        self.configure
+            .push(Box::new(move |b| b.default_header(name, value)));
+        self
+    }
+
     /// The `User-Agent` (default `cidata-circleci/VERSION`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         let user_agent = user_agent.into();
@@ -253,23 +264,24 @@ impl CircleCi {
             .try_flatten()
     }
 
-    /// POSTs a JSON body to `path` and decodes the answer. Never retried: an action that reached
-    /// the server must not run twice.
+    /// POSTs to `path`, with a JSON body if any, and decodes the answer. Never retried: an action
+    /// that reached the server must not run twice.
     pub async fn post_json<T: DeserializeOwned>(
         &self,
         path: &str,
-        body: &serde_json::Value,
+        body: Option<&serde_json::Value>,
     ) -> Result<T> {
         let url = self.url(path, &[])?;
-        let bytes = serde_json::to_vec(body).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("the request body does not encode: {e}"),
-            )
-        })?;
-        let request = Request::post(url)
-            .body(bytes, "application/json")
-            .idempotent(false);
+        let mut request = Request::post(url).idempotent(false);
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the request body does not encode: {e}"),
+                )
+            })?;
+            request = request.body(bytes, "application/json");
+        }
         self.http.send_json(request).await
     }
 }

@@ -185,7 +185,8 @@ impl CircleCi {
         )
     }
 
-    /// Recent runs of a job of a workflow, newest first, from insights.
+    /// Recent runs of a job of a workflow, newest first, from insights (recorded from the service
+    /// in 2020; the 2025 specification no longer lists it, so servers may answer 404).
     pub fn job_runs(
         &self,
         project: &ProjectSlug,
@@ -334,7 +335,7 @@ impl CircleCi {
         }
         self.post_json(
             &format!("project/{}/pipeline", project.path_segment()),
-            &body.into(),
+            Some(&body.into()),
         )
         .await
     }
@@ -352,17 +353,17 @@ impl CircleCi {
         if !options.jobs.is_empty() {
             body["jobs"] = options.jobs.clone().into();
         }
-        self.post_json(&format!("workflow/{}/rerun", segment(workflow_id)), &body)
-            .await
+        self.post_json(
+            &format!("workflow/{}/rerun", segment(workflow_id)),
+            Some(&body),
+        )
+        .await
     }
 
     /// Cancels a workflow. Never retried.
     pub async fn cancel_workflow(&self, workflow_id: &str) -> Result<ActionResponse> {
-        self.post_json(
-            &format!("workflow/{}/cancel", segment(workflow_id)),
-            &serde_json::json!({}),
-        )
-        .await
+        self.post_json(&format!("workflow/{}/cancel", segment(workflow_id)), None)
+            .await
     }
 
     /// Approves an approval job that is on hold (its `approval_request_id`, equal to its id).
@@ -378,7 +379,7 @@ impl CircleCi {
                 segment(workflow_id),
                 segment(approval_request_id)
             ),
-            &serde_json::json!({}),
+            None,
         )
         .await
     }

@@ -5,6 +5,8 @@
 //! and old responses lack fields newer specs add. Enums keep values this version does not know.
 //! Each top-level model keeps the server's JSON object in `raw`. Times are the API's RFC 3339
 //! text (`2020-11-03T11:35:07.224Z` or whole seconds); [`parse_time`] turns one into milliseconds.
+//! Integers are `i64`, as the spec's `int64` says: a model does not refuse a negative number
+//! (generated data has them) where an unsigned type would fail the whole page.
 
 use cidata_core::raw::vec_or_null;
 use cidata_core::raw_model;
@@ -250,7 +252,7 @@ raw_model! {
         /// The project (`gh/org/repo`).
         pub project_slug: Option<String>,
         /// Its number in the project.
-        pub number: Option<u64>,
+        pub number: Option<i64>,
         /// The setup state.
         pub state: Option<PipelineState>,
         /// When it was created.
@@ -282,7 +284,7 @@ raw_model! {
         /// The pipeline's id.
         pub pipeline_id: Option<String>,
         /// The pipeline's number.
-        pub pipeline_number: Option<u64>,
+        pub pipeline_number: Option<i64>,
         /// The project.
         pub project_slug: Option<String>,
         /// The user who started it.
@@ -316,7 +318,7 @@ raw_model! {
         /// Its name in the workflow.
         pub name: Option<String>,
         /// Its number in the project (absent for approval jobs).
-        pub job_number: Option<u64>,
+        pub job_number: Option<i64>,
         /// `build` or `approval`.
         #[serde(rename = "type")]
         pub kind: Option<JobType>,
@@ -362,7 +364,7 @@ pub struct Executor {
 #[non_exhaustive]
 pub struct ParallelRun {
     /// The node index.
-    pub index: Option<u64>,
+    pub index: Option<i64>,
     /// Its status.
     pub status: Option<String>,
 }
@@ -421,7 +423,7 @@ raw_model! {
     /// A job's details (`/project/{slug}/job/{number}`).
     pub struct JobDetails {
         /// Its number in the project.
-        pub number: Option<u64>,
+        pub number: Option<i64>,
         /// Its name.
         pub name: Option<String>,
         /// Its status.
@@ -439,7 +441,7 @@ raw_model! {
         /// Where it ran.
         pub executor: Option<Executor>,
         /// How many nodes it ran on.
-        pub parallelism: Option<u64>,
+        pub parallelism: Option<i64>,
         /// Each node's run.
         #[serde(deserialize_with = "vec_or_null")]
         pub parallel_runs: Vec<ParallelRun>,
@@ -469,7 +471,7 @@ raw_model! {
         /// Its path.
         pub path: Option<String>,
         /// The node that stored it.
-        pub node_index: Option<u64>,
+        pub node_index: Option<i64>,
         /// Where to download it (needs the token).
         pub url: Option<String>,
     }
@@ -642,8 +644,8 @@ raw_model! {
         pub window_start: Option<String>,
         /// The window's end.
         pub window_end: Option<String>,
-        /// The project's id.
-        pub project_id: Option<String>,
+        /// The project's id (the spec gives it no type).
+        pub project_id: Option<serde_json::Value>,
     }
 }
 
@@ -671,7 +673,7 @@ raw_model! {
         /// Its id.
         pub id: Option<String>,
         /// Its number.
-        pub number: Option<u64>,
+        pub number: Option<i64>,
         /// Its state.
         pub state: Option<PipelineState>,
         /// When it was created.
@@ -709,12 +711,14 @@ raw_model! {
     }
 }
 
-/// A test that both passed and failed on the same code.
+/// A test that both passed and failed on the same code. The spec spells the keys with `-` and
+/// gives some no type; the service answers `_` and integers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct FlakyTest {
     /// The test's name.
+    #[serde(alias = "test-name")]
     pub test_name: Option<String>,
     /// Its class name.
     pub classname: Option<String>,
@@ -723,20 +727,28 @@ pub struct FlakyTest {
     /// The reporter.
     pub source: Option<String>,
     /// The job it ran in.
+    #[serde(alias = "job-name")]
     pub job_name: Option<String>,
     /// The newest job number it flaked in.
-    pub job_number: Option<u64>,
+    #[serde(alias = "job-number", deserialize_with = "lenient")]
+    pub job_number: Option<i64>,
     /// The workflow.
+    #[serde(alias = "workflow-name")]
     pub workflow_name: Option<String>,
     /// The workflow's id.
+    #[serde(alias = "workflow-id", deserialize_with = "lenient")]
     pub workflow_id: Option<String>,
     /// When that workflow was created.
+    #[serde(alias = "workflow-created-at")]
     pub workflow_created_at: Option<String>,
     /// The pipeline's number.
-    pub pipeline_number: Option<u64>,
+    #[serde(alias = "pipeline-number", deserialize_with = "lenient")]
+    pub pipeline_number: Option<i64>,
     /// How often it flaked.
-    pub times_flaked: Option<u64>,
+    #[serde(alias = "times-flaked", deserialize_with = "lenient")]
+    pub times_flaked: Option<i64>,
     /// Time spent on its failures, seconds.
+    #[serde(alias = "time-wasted", deserialize_with = "lenient")]
     pub time_wasted: Option<i64>,
 }
 
@@ -748,9 +760,9 @@ raw_model! {
         /// The tests.
         #[serde(alias = "flaky-tests", deserialize_with = "vec_or_null")]
         pub flaky_tests: Vec<FlakyTest>,
-        /// How many there are.
-        #[serde(alias = "total-flaky-tests")]
-        pub total_flaky_tests: Option<u64>,
+        /// How many there are (a `number` in the spec).
+        #[serde(alias = "total-flaky-tests", deserialize_with = "lenient")]
+        pub total_flaky_tests: Option<f64>,
     }
 }
 
@@ -766,9 +778,9 @@ pub struct TestStats {
     /// The job it ran in.
     pub job_name: Option<String>,
     /// Runs.
-    pub total_runs: Option<u64>,
+    pub total_runs: Option<i64>,
     /// Failed runs.
-    pub failed_runs: Option<u64>,
+    pub failed_runs: Option<i64>,
     /// Whether it is flaky.
     pub flaky: Option<bool>,
     /// The 95th percentile of its duration, seconds.
@@ -785,14 +797,14 @@ raw_model! {
         #[serde(deserialize_with = "vec_or_null")]
         pub most_failed_tests: Vec<TestStats>,
         /// How many more failed.
-        pub most_failed_tests_extra: Option<u64>,
+        pub most_failed_tests_extra: Option<i64>,
         /// The slowest tests.
         #[serde(deserialize_with = "vec_or_null")]
         pub slowest_tests: Vec<TestStats>,
         /// How many more are slow.
-        pub slowest_tests_extra: Option<u64>,
+        pub slowest_tests_extra: Option<i64>,
         /// Runs counted.
-        pub total_test_runs: Option<u64>,
+        pub total_test_runs: Option<i64>,
     }
 }
 
@@ -827,6 +839,17 @@ raw_model! {
         #[serde(alias = "created-at")]
         pub created_at: Option<String>,
     }
+}
+
+/// A value of a field the spec gives no type (or a type the service does not keep to): what does
+/// not fit `T` is none here, and stays in the model's `raw`.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 /// A number that some servers send as a string, `""` meaning none.

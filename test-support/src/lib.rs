@@ -165,6 +165,59 @@ impl Drop for ReplayServer {
     }
 }
 
+/// A Prism mock server of an OpenAPI specification (`shared/tools/prism-mock`, which installs
+/// Prism from npm on first use), on 127.0.0.1; stopped when dropped.
+pub struct PrismServer {
+    pid: String,
+    port: u16,
+}
+
+impl PrismServer {
+    /// Serves `shared/specs/<spec>`: static examples, or with `dynamic` generated data
+    /// (`seed` makes it repeatable).
+    pub fn start(spec: &str, dynamic: bool, seed: Option<u64>) -> PrismServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let tool = shared_dir().join("tools/prism-mock");
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(&tool)
+            .arg(shared_dir().join("specs").join(spec))
+            .arg(port.to_string());
+        if dynamic {
+            cmd.arg("--dynamic");
+        }
+        if let Some(seed) = seed {
+            cmd.args(["--", "--seed", &seed.to_string()]);
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
+        assert!(
+            out.status.success(),
+            "prism-mock did not start a server for {spec}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        PrismServer { pid, port }
+    }
+
+    /// `http://127.0.0.1:PORT/` (Prism serves the spec's paths without their prefix).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for PrismServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(shared_dir().join("tools/prism-mock"))
+            .args(["stop", &self.pid])
+            .output();
+    }
+}
+
 /// The folder of recorded Jenkins responses: `fixtures/jenkins/` of [`shared_dir`].
 pub fn jenkins_fixture_dir() -> PathBuf {
     shared_dir().join("fixtures/jenkins")

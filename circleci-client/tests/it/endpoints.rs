@@ -51,7 +51,7 @@ async fn pipelines_follow_page_tokens_with_the_slug_as_one_segment() {
         .expect(1)
         .mount(&server)
         .await;
-    let numbers: Vec<Option<u64>> = circleci
+    let numbers: Vec<Option<i64>> = circleci
         .pipelines(&slug(), Some("main"))
         .map_ok(|p| p.number)
         .try_collect()

@@ -3,4 +3,5 @@
 
 mod endpoints;
 mod fixtures;
+mod prism;
 mod replay;
