@@ -15,6 +15,10 @@ use cidata_core::ErrorKind;
 /// Where the user set the connection, to name it in hints.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The kind of server (`Jenkins`, `CircleCI`).
+    pub system: &'static str,
+    /// What to check when a request of a sync answers 404 (the subject unknown).
+    pub not_found: Option<String>,
     /// Where the server's URL comes from.
     pub url: String,
     /// Where the user name comes from.
@@ -27,6 +31,8 @@ impl Settings {
     /// `ci-sync jenkins ...`: environment variables or flags.
     pub fn env() -> Settings {
         Settings {
+            system: "Jenkins",
+            not_found: None,
             url: "JENKINS_URL (or --url)".into(),
             user: "JENKINS_USER (or --user)".into(),
             token: "JENKINS_API_TOKEN".into(),
@@ -37,9 +43,36 @@ impl Settings {
     pub fn config(path: &Path) -> Settings {
         let file = path.display();
         Settings {
+            system: "Jenkins",
+            not_found: None,
             url: format!("[jenkins] base_url in {file}"),
             user: format!("[jenkins] username in {file}"),
             token: format!("JENKINS_API_TOKEN or [jenkins] api_token in {file}"),
+        }
+    }
+
+    /// `ci-sync circleci ...`: environment variables or flags.
+    pub fn circleci_env() -> Settings {
+        Settings {
+            system: "CircleCI",
+            not_found: Some("check the project slug (`gh/org/repo`) or the id".into()),
+            url: "CIRCLECI_URL (or --url)".into(),
+            user: String::new(),
+            token: "CIRCLECI_TOKEN".into(),
+        }
+    }
+
+    /// `ci-sync run`: the `[circleci]` table of the config file.
+    pub fn circleci_config(path: &Path) -> Settings {
+        let file = path.display();
+        Settings {
+            system: "CircleCI",
+            not_found: Some(format!(
+                "check [circleci] project_slugs in {file} (`gh/org/repo`) and that the token may read them"
+            )),
+            url: format!("[circleci] base_url in {file}"),
+            user: String::new(),
+            token: format!("CIRCLECI_TOKEN or [circleci] token in {file}"),
         }
     }
 
@@ -47,6 +80,8 @@ impl Settings {
     pub fn simulator() -> Settings {
         let url = "the built-in simulator (a bug: please report it)".to_owned();
         Settings {
+            system: "the simulator",
+            not_found: None,
             url: url.clone(),
             user: url.clone(),
             token: url,
@@ -145,15 +180,23 @@ fn subject_of(error: &cidata_core::Error, base: &str) -> Option<Subject> {
 fn hint(error: &cidata_core::Error, s: &Settings, subject: Option<Subject>) -> Option<String> {
     let status = error.status().map(|s| s.as_u16());
     Some(match (error.kind(), status) {
+        (ErrorKind::Auth, Some(401)) if s.user.is_empty() => format!("check {}", s.token),
         (ErrorKind::Auth, Some(401)) => format!("check {} and {}", s.user, s.token),
+        (ErrorKind::Auth, _) if s.user.is_empty() => {
+            format!(
+                "the token was refused for this: check {} and its scope",
+                s.token
+            )
+        }
         (ErrorKind::Auth, _) => format!(
             "the user was refused: check that {} has Overall/Read and Job/Read",
             s.user
         ),
+        (ErrorKind::NotFound, _) if subject.is_none() => s.not_found.clone()?,
         (ErrorKind::NotFound, _) => match subject? {
             Subject::Server => format!(
-                "check {}: it must be Jenkins' root, with its context path (`https://host/jenkins/`)",
-                s.url
+                "check {}: it must be {}'s root, with its context path (`https://host/jenkins/`)",
+                s.url, s.system
             ),
             Subject::Job(name) => {
                 format!("check the job's full name `{name}` (folders joined by `/`)")
@@ -169,8 +212,8 @@ fn hint(error: &cidata_core::Error, s: &Settings, subject: Option<Subject>) -> O
             format!("check that {} is reachable from here", s.url)
         }
         (ErrorKind::UnexpectedContent | ErrorKind::Redirect, _) => format!(
-            "something other than Jenkins answered, such as a proxy or a login page: check {}",
-            s.url
+            "something other than {} answered, such as a proxy or a login page: check {}",
+            s.system, s.url
         ),
         (ErrorKind::RateLimited, _) => {
             "the server limits requests: run again later or lower the concurrency".to_owned()

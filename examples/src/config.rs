@@ -1,4 +1,5 @@
-//! `ci-sync.toml`: the connection, job patterns, tuning and the destination.
+//! `ci-sync.toml`: the sources (`[jenkins]`, `[circleci]`; one run syncs every one configured),
+//! their tuning, and the destination.
 
 use std::path::Path;
 
@@ -12,7 +13,9 @@ use crate::cli_error::CliError;
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// The Jenkins server.
-    pub jenkins: JenkinsSection,
+    pub jenkins: Option<JenkinsSection>,
+    /// The CircleCI projects.
+    pub circleci: Option<CircleCiSection>,
     /// Where to write.
     #[serde(default)]
     pub destination: DestinationSection,
@@ -39,6 +42,56 @@ pub struct JenkinsSection {
     pub request_timeout_seconds: Option<u64>,
     /// Attempts per request, the first included.
     pub retry_attempts: Option<u32>,
+}
+
+/// `[circleci]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircleCiSection {
+    /// The API's URL (default `https://circleci.com/api/v2/`; CircleCI server installations
+    /// have their own).
+    pub base_url: Option<String>,
+    /// The API token (better: the `CIRCLECI_TOKEN` environment variable).
+    pub token: Option<String>,
+    /// The projects to sync (`gh/org/repo`, `bb/org/repo`, `circleci/<org id>/<project id>`).
+    pub project_slugs: Vec<String>,
+    /// Only pipelines of this branch.
+    pub branch: Option<String>,
+    /// Pipelines read at the same time.
+    pub concurrency: Option<usize>,
+    /// How old a pipeline may be and still have its reruns caught: `24h` (default), `90m`,
+    /// `2d`, `0` for none.
+    pub rerun_lookback: Option<String>,
+    /// The deadline of one request.
+    pub request_timeout_seconds: Option<u64>,
+    /// Attempts per request, the first included.
+    pub retry_attempts: Option<u32>,
+}
+
+/// Parses a duration such as `24h`, `90m`, `2d`, `30s` or `0`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, CliError> {
+    let text = text.trim();
+    let bad = || {
+        CliError::Usage(format!(
+            "`{text}` is not a duration: write a number and a unit, such as `24h`, `90m`, `2d` or `0`"
+        ))
+    };
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    ))
 }
 
 /// `[jenkins.jobs]`: glob patterns over full names (`team/*`, `**/main`).
@@ -97,8 +150,19 @@ impl ConfigFile {
         })?;
         let config: ConfigFile = toml::from_str(&text)
             .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-        if config.jenkins.api_token.is_some() {
+        if config
+            .jenkins
+            .as_ref()
+            .is_some_and(|j| j.api_token.is_some())
+            || config.circleci.as_ref().is_some_and(|c| c.token.is_some())
+        {
             warn_if_readable_by_others(path);
+        }
+        if config.jenkins.is_none() && config.circleci.is_none() {
+            return Err(CliError::Usage(format!(
+                "{} configures no source: add a [jenkins] or a [circleci] table (see examples/ci-sync.example.toml)",
+                path.display()
+            )));
         }
         Ok(config)
     }
@@ -111,7 +175,7 @@ fn warn_if_readable_by_others(path: &Path) {
         && meta.permissions().mode() & 0o044 != 0
     {
         tracing::warn!(
-            "{} holds an api_token and other users can read it: `chmod 600 {}`, or use JENKINS_API_TOKEN instead",
+            "{} holds a token and other users can read it: `chmod 600 {}`, or use JENKINS_API_TOKEN / CIRCLECI_TOKEN instead",
             path.display(),
             path.display()
         );
@@ -144,12 +208,35 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(c.jenkins.page_size, Some(50));
-        assert_eq!(c.jenkins.jobs.filter().unwrap().include.len(), 1);
+        let jenkins = c.jenkins.as_ref().unwrap();
+        assert_eq!(jenkins.page_size, Some(50));
+        assert_eq!(jenkins.jobs.filter().unwrap().include.len(), 1);
         assert_eq!(
             c.destination.url.as_deref(),
             Some("sqlite:///var/lib/ci-sync.db")
         );
+    }
+
+    #[test]
+    fn a_circleci_table_and_durations() {
+        let c: ConfigFile = toml::from_str(
+            r#"
+            [circleci]
+            project_slugs = ["gh/acme/web", "bb/acme/api"]
+            rerun_lookback = "36h"
+            "#,
+        )
+        .unwrap();
+        let circleci = c.circleci.unwrap();
+        assert_eq!(circleci.project_slugs.len(), 2);
+        assert_eq!(
+            parse_duration(circleci.rerun_lookback.as_deref().unwrap()).unwrap(),
+            std::time::Duration::from_secs(36 * 3600)
+        );
+        assert_eq!(parse_duration("0").unwrap(), std::time::Duration::ZERO);
+        for bad in ["", "h", "12", "3 weeks", "-1h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -162,6 +249,6 @@ mod tests {
         );
         let c: ConfigFile =
             toml::from_str("[jenkins]\nbase_url='x'\n[jenkins.jobs]\ninclude=['a//b']").unwrap();
-        assert!(c.jenkins.jobs.filter().is_err());
+        assert!(c.jenkins.unwrap().jobs.filter().is_err());
     }
 }

@@ -4,16 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cidata_cli::simulator::{Simulator, Truth, World};
+use cidata_circleci::sync::CircleCiSource;
+use cidata_circleci::{CircleCi, ProjectSlug};
+use cidata_cli::simulator::{Simulator, World};
 use cidata_jenkins::Jenkins;
-use cidata_sync::{DestinationUrl, RunStats};
+use cidata_sync::{DestinationUrl, Source};
 use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
 use crate::cli_error::{CliError, Settings};
 use crate::progress::Display;
-use crate::sync_cmd::{DEFAULT_DESTINATION, Pass, open_destination, summary, sync_once};
+use crate::simulate_cmd;
+use crate::sync_cmd::{
+    CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination, summary, sync_once,
+};
 
 /// Options of `ci-sync demo`.
 #[derive(Debug, Args)]
@@ -52,7 +57,7 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
 }
 
 /// The queries the demo suggests, each a question a dashboard asks. The tests run every one.
-pub const QUERIES: [(&str, &str); 4] = [
+pub const QUERIES: [(&str, &str); 5] = [
     (
         "Builds and failures per job",
         "SELECT job_name, count(*) AS builds, sum(result = 'FAILURE') AS failures FROM jenkins_builds GROUP BY job_name ORDER BY failures DESC",
@@ -64,6 +69,10 @@ pub const QUERIES: [(&str, &str); 4] = [
     (
         "The newest artifacts",
         "SELECT job_name, build_number, relative_path, timestamp FROM jenkins_artifacts ORDER BY timestamp_ms DESC LIMIT 10",
+    ),
+    (
+        "CircleCI workflows: success rate and average duration",
+        "SELECT project_slug, name, count(*) AS runs, round(avg(status = 'success') * 100) AS success_pct, round(avg(duration_ms) / 1000.0) AS avg_s FROM circleci_workflows GROUP BY project_slug, name",
     ),
     (
         "What the next incremental sync starts from",
@@ -80,59 +89,121 @@ pub fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', "'\\''"))
 }
 
-fn counts(path: &Path) -> Option<[u64; 4]> {
+/// Rows per table of the demo's database.
+fn counts(path: &Path, tables: &[&str]) -> Option<Vec<u64>> {
     let conn = cidata_sync::rusqlite::Connection::open(path).ok()?;
-    let count = |t: &str| {
-        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .ok()
-        .map(|n| n as u64)
-    };
-    Some([
-        count("jenkins_jobs")?,
-        count("jenkins_builds")?,
-        count("jenkins_artifacts")?,
-        count("jenkins_stages")?,
-    ])
-}
-
-fn check(path: Option<&Path>, truth: Truth) {
-    let Some(got) = path.and_then(counts) else {
-        return;
-    };
-    let want = [truth.jobs, truth.builds, truth.artifacts, truth.stages];
-    let names = ["jobs", "builds", "artifacts", "stages"];
-    let parts: Vec<String> = names
+    tables
         .iter()
-        .zip(got.iter().zip(want))
-        .map(|(n, (g, w))| format!("{n} {g}/{w}{}", if *g == w { "" } else { " (MISMATCH)" }))
-        .collect();
-    println!("  database vs server: {}", parts.join(", "));
+        .map(|t| {
+            conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .ok()
+            .map(|n| n as u64)
+        })
+        .collect()
 }
 
+/// A count the database should have: its name in the report, the table, the simulator's truth.
+type Expected = (&'static str, &'static str, u64);
+
+/// Compares the database with what the simulated servers hold, one line per system.
+fn check(path: Option<&Path>, sim: &Simulator) -> Vec<String> {
+    let Some(path) = path else {
+        return Vec::new();
+    };
+    let truth = sim.truth();
+    let circleci = sim.circleci_truth();
+    let systems: [(&str, Vec<Expected>); 2] = [
+        (
+            "Jenkins",
+            vec![
+                ("jobs", "jenkins_jobs", truth.jobs),
+                ("builds", "jenkins_builds", truth.builds),
+                ("artifacts", "jenkins_artifacts", truth.artifacts),
+                ("stages", "jenkins_stages", truth.stages),
+            ],
+        ),
+        (
+            "CircleCI",
+            vec![
+                ("pipelines", "circleci_pipelines", circleci.pipelines),
+                ("workflows", "circleci_workflows", circleci.workflows),
+                ("jobs", "circleci_jobs", circleci.jobs),
+            ],
+        ),
+    ];
+    systems
+        .iter()
+        .filter_map(|(system, rows)| {
+            let tables: Vec<&str> = rows.iter().map(|r| r.1).collect();
+            let got = counts(path, &tables)?;
+            let parts: Vec<String> = rows
+                .iter()
+                .zip(got)
+                .map(|((name, _, want), got)| {
+                    let mark = if got == *want { "" } else { " (MISMATCH)" };
+                    format!("{name} {got}/{want}{mark}")
+                })
+                .collect();
+            Some(format!("  database vs {system}: {}", parts.join(", ")))
+        })
+        .collect()
+}
+
+/// One pass of the demo: the simulated Jenkins, then the simulated CircleCI, into `dest`.
 async fn pass(
     sim: &Simulator,
     dest: &str,
     display: Display,
     label: &str,
-) -> Result<RunStats, CliError> {
+) -> Result<Vec<String>, CliError> {
     let settings = Settings::simulator();
     let jenkins = Jenkins::builder(sim.base_url())
-        .basic_auth("demo", "demo-token")
+        .basic_auth(simulate_cmd::USER, simulate_cmd::TOKEN)
         .build()
         .map_err(|e| CliError::api(e, &settings, None))?;
-    let concurrency = jenkins.concurrency();
-    let destination = open_destination(dest)?;
-    sync_once(Pass {
-        source: JenkinsSource::new(Wfapi::new(jenkins)),
-        destination,
-        concurrency,
+    let source = JenkinsSource::new(Wfapi::new(jenkins));
+    let tables = source.tables();
+    let mut lines = vec!["  Jenkins".to_owned()];
+    let stats = sync_once(Pass {
+        concurrency: source.jenkins().concurrency(),
+        base: sim.base_url(),
+        source,
+        destination: open_destination(dest)?,
         display,
-        label,
+        label: &format!("{label}: jenkins"),
         settings: &settings,
     })
-    .await
+    .await?;
+    lines.extend(summary(&stats, &tables, JENKINS_WORDS));
+
+    let circleci = CircleCi::builder()
+        .base_url(sim.circleci_url())
+        .token(simulate_cmd::TOKEN)
+        .build()
+        .map_err(|e| CliError::api(e, &settings, None))?;
+    let projects = sim
+        .circleci_projects()
+        .iter()
+        .map(|s| ProjectSlug::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::api(e, &settings, None))?;
+    let source = CircleCiSource::new(circleci, projects);
+    let tables = source.tables();
+    lines.push("  CircleCI".to_owned());
+    let stats = sync_once(Pass {
+        concurrency: source.client().concurrency(),
+        base: sim.circleci_url(),
+        source,
+        destination: open_destination(dest)?,
+        display,
+        label: &format!("{label}: circleci"),
+        settings: &settings,
+    })
+    .await?;
+    lines.extend(summary(&stats, &tables, CIRCLECI_WORDS));
+    Ok(lines)
 }
 
 /// Runs the demo.
@@ -158,14 +229,18 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         }
     };
     let started = Instant::now();
-    let sim = Simulator::start(World::demo(), Some(("demo".into(), "demo-token".into())))
-        .await
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "cannot start the simulated Jenkins on 127.0.0.1: {e}"
-            ))
-        })?;
+    let sim = Simulator::start(
+        World::demo(),
+        Some((simulate_cmd::USER.into(), simulate_cmd::TOKEN.into())),
+    )
+    .await
+    .map_err(|e| {
+        CliError::Usage(format!(
+            "cannot start the simulated Jenkins on 127.0.0.1: {e}"
+        ))
+    })?;
     let truth = sim.truth();
+    let circleci = sim.circleci_truth();
     say(format!(
         "Simulated Jenkins at {} ({} jobs and folders, {} builds, {} still running)",
         sim.base_url(),
@@ -173,26 +248,35 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         truth.builds,
         truth.running
     ));
+    say(format!(
+        "Simulated CircleCI at {} ({} pipelines, {} workflows, {} running or on hold)",
+        sim.circleci_url(),
+        circleci.pipelines,
+        circleci.workflows,
+        circleci.running
+    ));
 
     say("\n1. Full sync".to_owned());
-    let first = pass(&sim, &args.dest, display, "full sync").await?;
-    summary(&first).into_iter().for_each(&say);
-    if !to_stdout {
-        check(db_path.as_deref(), truth);
-    }
+    pass(&sim, &args.dest, display, "full sync")
+        .await?
+        .into_iter()
+        .for_each(&say);
+    check(db_path.as_deref(), &sim).into_iter().for_each(&say);
 
     sim.advance();
     let truth = sim.truth();
+    let circleci = sim.circleci_truth();
     say(format!(
-        "\n2. The server moved on: running builds finished, new builds started ({} builds, {} running)",
-        truth.builds, truth.running
+        "\n2. The servers moved on: running builds and workflows finished, new ones started, a \
+         workflow was rerun ({} builds, {} running; {} workflows, {} running)",
+        truth.builds, truth.running, circleci.workflows, circleci.running
     ));
     say("   Incremental sync".to_owned());
-    let second = pass(&sim, &args.dest, display, "incremental sync").await?;
-    summary(&second).into_iter().for_each(&say);
-    if !to_stdout {
-        check(db_path.as_deref(), truth);
-    }
+    pass(&sim, &args.dest, display, "incremental sync")
+        .await?
+        .into_iter()
+        .for_each(&say);
+    check(db_path.as_deref(), &sim).into_iter().for_each(&say);
     say(format!(
         "\nDone in {:.2} s.",
         started.elapsed().as_secs_f64()

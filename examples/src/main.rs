@@ -8,8 +8,10 @@
 //! JENKINS_URL=https://ci.example.com/ JENKINS_USER=alice JENKINS_API_TOKEN=... ci-sync jenkins jobs
 //! ci-sync jenkins builds team/app
 //! ci-sync jenkins log team/app 42 --follow
+//! CIRCLECI_TOKEN=... ci-sync circleci pipelines gh/acme/web --branch main
 //! ```
 
+mod circleci_cmd;
 mod cli_error;
 mod config;
 mod demo;
@@ -44,15 +46,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sync the built-in simulated Jenkins into an SQLite database: a full sync, then an
-    /// incremental one (no server, no configuration needed).
+    /// Sync the built-in simulated Jenkins and CircleCI into an SQLite database: a full sync,
+    /// then an incremental one (no server, no configuration needed).
     Demo(demo::DemoArgs),
-    /// Sync a Jenkins server into a database, incrementally (configured by `ci-sync.toml`).
+    /// Sync Jenkins and CircleCI into a database, incrementally (configured by `ci-sync.toml`).
     Run(sync_cmd::RunArgs),
     /// Read a Jenkins server: jobs, builds, artifacts, stages, console logs (JSON lines on
     /// stdout), and answer a Pipeline's input.
     Jenkins(jenkins_cmd::JenkinsArgs),
-    /// Serve the demo's simulated Jenkins until stopped, to try the `jenkins` commands on.
+    /// Read CircleCI: pipelines, workflows, jobs, job details, artifacts, tests (JSON lines on
+    /// stdout).
+    #[command(name = "circleci")]
+    CircleCi(circleci_cmd::CircleCiArgs),
+    /// Serve the demo's simulated Jenkins and CircleCI until stopped, to try the commands on.
     Simulate(simulate_cmd::SimulateArgs),
 }
 
@@ -116,6 +122,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => demo::run(args, display).await,
             Command::Run(args) => sync_cmd::run(args, display).await,
             Command::Jenkins(args) => jenkins_cmd::run(args).await,
+            Command::CircleCi(args) => circleci_cmd::run(args).await,
             Command::Simulate(args) => simulate_cmd::run(args).await,
         }
     });

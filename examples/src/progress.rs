@@ -21,6 +21,7 @@ pub enum Display {
 #[derive(Debug)]
 pub struct Reporter {
     display: Display,
+    label: String,
     span: tracing::Span,
     total: AtomicU64,
     done: AtomicU64,
@@ -33,11 +34,11 @@ impl Reporter {
             Display::Bar => {
                 let span = tracing::info_span!("sync", pass = label);
                 let style = indicatif::ProgressStyle::with_template(
-                    "{spinner} {msg} [{bar:30}] {pos}/{len} jobs {elapsed}",
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
                 span.pb_set_style(&style);
-                span.pb_set_message(&format!("{label}: reading jobs"));
+                span.pb_set_message(&format!("{label}: listing"));
                 span.pb_start();
                 span
             }
@@ -45,6 +46,7 @@ impl Reporter {
         };
         Reporter {
             display,
+            label: label.to_owned(),
             span,
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
@@ -59,10 +61,11 @@ impl Reporter {
                 match self.display {
                     Display::Bar => {
                         self.span.pb_set_length(partitions);
-                        self.span.pb_set_message("syncing");
+                        self.span
+                            .pb_set_message(&format!("{}: syncing", self.label));
                     }
                     Display::Plain => {
-                        eprintln!("ci-sync: {partitions} jobs have new or running builds")
+                        eprintln!("ci-sync: {}: {partitions} to read", self.label)
                     }
                     Display::Quiet => {}
                 }

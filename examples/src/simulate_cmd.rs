@@ -1,5 +1,6 @@
-//! `ci-sync simulate`: the demo's simulated Jenkins, served until stopped, to try every
-//! `ci-sync jenkins` command, point `ci-sync run` at, or benchmark against.
+//! `ci-sync simulate`: the demo's simulated Jenkins and CircleCI, served until stopped, to try
+//! every `ci-sync jenkins` and `ci-sync circleci` command, point `ci-sync run` at, or benchmark
+//! against.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -70,12 +71,32 @@ pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
             "  ci-sync jenkins input {job} {number} --proceed --param TARGET=prod"
         ));
     }
+    let circleci = sim.circleci_url();
+    let projects = sim.circleci_projects();
     lines.push(String::new());
-    lines.push("Or sync it: a ci-sync.toml with".to_owned());
+    lines.push(format!(
+        "Simulated CircleCI at {circleci} (token {TOKEN}): projects {}",
+        projects.join(", ")
+    ));
+    lines.push(format!(
+        "  export CIRCLECI_URL={circleci} CIRCLECI_TOKEN={TOKEN}"
+    ));
+    if let Some(first) = projects.first() {
+        lines.push(format!("  ci-sync circleci pipelines {first}"));
+    }
+    lines.push(String::new());
+    lines.push("Or sync both: a ci-sync.toml with".to_owned());
     lines.push(format!(
         "  [jenkins]\n  base_url = \"{url}\"\n  username = \"{USER}\""
     ));
-    lines.push(format!("then `JENKINS_API_TOKEN={TOKEN} ci-sync run`."));
+    let quoted: Vec<String> = projects.iter().map(|p| format!("\"{p}\"")).collect();
+    lines.push(format!(
+        "  [circleci]\n  base_url = \"{circleci}\"\n  project_slugs = [{}]",
+        quoted.join(", ")
+    ));
+    lines.push(format!(
+        "then `JENKINS_API_TOKEN={TOKEN} CIRCLECI_TOKEN={TOKEN} ci-sync run`."
+    ));
     let mut stdout = std::io::stdout().lock();
     for line in lines {
         writeln!(stdout, "{line}")?;

@@ -1,18 +1,23 @@
-//! `ci-sync run`: one incremental sync of a Jenkins into a destination, with a summary.
+//! `ci-sync run`: one incremental sync of every configured source into a destination, with a
+//! summary per source.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cidata_circleci::sync::{CircleCiSource, CircleCiSyncOptions};
+use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_core::RetryPolicy;
 use cidata_jenkins::{Jenkins, JobFilter};
-use cidata_sync::{Destination, DestinationUrl, Engine, RunStats, SqliteDestination};
+use cidata_sync::{
+    Destination, DestinationUrl, Engine, RunStats, Source, SqliteDestination, TableSchema,
+};
 use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
 use crate::cli_error::{CliError, Settings};
-use crate::config::ConfigFile;
+use crate::config::{CircleCiSection, ConfigFile, JenkinsSection};
 use crate::progress::{Display, Reporter};
 
 /// Options of `ci-sync run`.
@@ -48,10 +53,33 @@ pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
     }
 }
 
+/// How a source's summary names its partitions and its items not final.
+#[derive(Debug, Clone, Copy)]
+pub struct Vocabulary {
+    /// `jobs`, `projects`.
+    pub partitions: &'static str,
+    /// `running builds`, `running workflows`.
+    pub non_final: &'static str,
+}
+
+/// The Jenkins source's words.
+pub const JENKINS_WORDS: Vocabulary = Vocabulary {
+    partitions: "jobs",
+    non_final: "running builds",
+};
+
+/// The CircleCI source's words.
+pub const CIRCLECI_WORDS: Vocabulary = Vocabulary {
+    partitions: "projects",
+    non_final: "running workflows",
+};
+
 /// One sync pass: the source, where to write, and how to report.
-pub struct Pass<'a> {
+pub struct Pass<'a, S> {
     /// What to read.
-    pub source: JenkinsSource,
+    pub source: S,
+    /// The server it reads (for messages and the hints of errors).
+    pub base: String,
     /// Where to write.
     pub destination: Box<dyn Destination>,
     /// Partitions read at once.
@@ -65,16 +93,16 @@ pub struct Pass<'a> {
 }
 
 /// Runs one sync pass.
-pub async fn sync_once(pass: Pass<'_>) -> Result<RunStats, CliError> {
+pub async fn sync_once<S: Source>(pass: Pass<'_, S>) -> Result<RunStats, CliError> {
     let Pass {
         source,
+        base,
         destination,
         concurrency,
         display,
         label,
         settings,
     } = pass;
-    let base = source.jenkins().base().to_string();
     let reporter = Arc::new(Reporter::new(display, label));
     let events = reporter.clone();
     let engine = Engine::new()
@@ -86,17 +114,12 @@ pub async fn sync_once(pass: Pass<'_>) -> Result<RunStats, CliError> {
         .map_err(|e| CliError::sync(e, settings, &base))
 }
 
-/// The summary of a pass, one line per table and a line of counters.
-pub fn summary(stats: &RunStats) -> Vec<String> {
+/// The summary of a pass: one line per table of the source and a line of counters.
+pub fn summary(stats: &RunStats, tables: &[TableSchema], words: Vocabulary) -> Vec<String> {
     let mut lines = Vec::new();
-    for table in [
-        "jenkins_jobs",
-        "jenkins_builds",
-        "jenkins_artifacts",
-        "jenkins_stages",
-    ] {
-        let c = stats.tables.get(table).copied().unwrap_or_default();
-        let mut line = format!("  {table:<18} {:>7} rows written", c.upserted);
+    for table in tables {
+        let c = stats.tables.get(&table.name).copied().unwrap_or_default();
+        let mut line = format!("  {:<20} {:>7} rows written", table.name, c.upserted);
         if c.unchanged > 0 {
             line.push_str(&format!(", {} unchanged", c.unchanged));
         }
@@ -106,19 +129,20 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         lines.push(line);
     }
     lines.push(format!(
-        "  {} requests ({} retried), {} jobs read, {} running builds carried over, {:.2} s",
+        "  {} requests ({} retried), {} {} read, {} {} carried over, {:.2} s",
         stats.requests,
         stats.retries,
         stats.partitions,
+        words.partitions,
         stats.non_final,
+        words.non_final,
         stats.duration.as_secs_f64()
     ));
     lines
 }
 
 /// Builds the Jenkins client from the config (the token from `JENKINS_API_TOKEN` first).
-fn jenkins_from(config: &ConfigFile) -> Result<Jenkins, CliError> {
-    let j = &config.jenkins;
+fn jenkins_from(j: &JenkinsSection) -> Result<Jenkins, CliError> {
     let token = std::env::var("JENKINS_API_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())
@@ -159,48 +183,169 @@ fn jenkins_from(config: &ConfigFile) -> Result<Jenkins, CliError> {
         .map_err(|e| CliError::Usage(format!("[jenkins] base_url: {e}")))
 }
 
-/// Runs `ci-sync run`.
-pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
-    let config = ConfigFile::load(&args.config)?;
-    let jenkins = jenkins_from(&config)?;
-    let filter: JobFilter = config.jenkins.jobs.filter()?;
-    let concurrency = jenkins.concurrency();
-    let base = jenkins.base().to_string();
-    let source = JenkinsSource::new(Wfapi::new(jenkins)).filter(filter);
-    let url = args
-        .dest
-        .or(config.destination.url)
-        .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
-    let destination = open_destination(&url)?;
-    let described = destination.describe();
-    let settings = Settings::config(&args.config);
-    let stats = sync_once(Pass {
-        source,
-        destination,
-        concurrency,
-        display,
-        label: "sync",
-        settings: &settings,
-    })
-    .await?;
+/// Builds the CircleCI client and source from `[circleci]` (the token from `CIRCLECI_TOKEN`
+/// first).
+fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
+    let token = std::env::var("CIRCLECI_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| c.token.clone());
+    let mut builder =
+        CircleCi::builder().user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = &c.base_url {
+        builder = builder.base_url(url.clone());
+    }
+    if let Some(token) = token {
+        builder = builder.token(token);
+    }
+    if let Some(n) = c.concurrency {
+        builder = builder.concurrency(n);
+    }
+    if let Some(s) = c.request_timeout_seconds {
+        builder = builder.request_timeout(Duration::from_secs(s));
+    }
+    if let Some(n) = c.retry_attempts {
+        builder = builder.retry(RetryPolicy {
+            max_attempts: n.max(1),
+            ..RetryPolicy::default()
+        });
+    }
+    let client = builder
+        .build()
+        .map_err(|e| CliError::Usage(format!("[circleci] base_url: {e}")))?;
+    let projects = c
+        .project_slugs
+        .iter()
+        .map(|s| {
+            ProjectSlug::parse(s)
+                .map_err(|e| CliError::Usage(format!("[circleci] project_slugs: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if projects.is_empty() {
+        return Err(CliError::Usage(
+            "[circleci] project_slugs is empty: list the projects to sync, such as [\"gh/acme/web\"]".into(),
+        ));
+    }
+    let rerun_lookback = match &c.rerun_lookback {
+        Some(text) => crate::config::parse_duration(text)?,
+        None => CircleCiSyncOptions::default().rerun_lookback,
+    };
+    Ok(
+        CircleCiSource::new(client, projects).options(CircleCiSyncOptions {
+            branch: c.branch.clone(),
+            rerun_lookback,
+        }),
+    )
+}
+
+/// The outcome of one source's pass: its stats, or why it failed.
+fn report(
+    display: Display,
+    base: &str,
+    described: &str,
+    tables: &[TableSchema],
+    words: Vocabulary,
+    stats: &RunStats,
+) {
     if display != Display::Quiet {
         eprintln!("ci-sync: synced {base} into {described}");
-        for line in summary(&stats) {
+        for line in summary(stats, tables, words) {
             eprintln!("{line}");
         }
     }
-    if !stats.failed_partitions.is_empty() {
-        let names: Vec<&str> = stats
-            .failed_partitions
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect();
-        return Err(CliError::Partial(format!(
-            "{} jobs failed and will be read again next run: {} (first error: {})",
-            names.len(),
-            names.join(", "),
-            stats.failed_partitions[0].1
-        )));
+}
+
+/// Runs `ci-sync run`: every configured source, one after the other, into one destination. A
+/// source that fails does not keep the others from running; the worst outcome decides the exit.
+pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
+    let config = ConfigFile::load(&args.config)?;
+    let url = args
+        .dest
+        .clone()
+        .or(config.destination.url.clone())
+        .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
+    let mut failures: Vec<CliError> = Vec::new();
+    let mut partial: Vec<String> = Vec::new();
+    if let Some(section) = &config.jenkins {
+        let outcome = async {
+            let jenkins = jenkins_from(section)?;
+            let filter: JobFilter = section.jobs.filter()?;
+            let concurrency = jenkins.concurrency();
+            let base = jenkins.base().to_string();
+            let source = JenkinsSource::new(Wfapi::new(jenkins)).filter(filter);
+            let tables = source.tables();
+            let destination = open_destination(&url)?;
+            let described = destination.describe();
+            let settings = Settings::config(&args.config);
+            let stats = sync_once(Pass {
+                source,
+                base: base.clone(),
+                destination,
+                concurrency,
+                display,
+                label: "jenkins",
+                settings: &settings,
+            })
+            .await?;
+            report(display, &base, &described, &tables, JENKINS_WORDS, &stats);
+            Ok::<_, CliError>(stats)
+        }
+        .await;
+        match outcome {
+            Ok(stats) => partial.extend(failed_partitions(&stats, "jobs")),
+            Err(e) => failures.push(e),
+        }
+    }
+    if let Some(section) = &config.circleci
+        && !failures.iter().any(CliError::is_broken_pipe)
+    {
+        let outcome = async {
+            let source = circleci_from(section)?;
+            let base = source.client().base().to_string();
+            let concurrency = source.client().concurrency();
+            let tables = source.tables();
+            let destination = open_destination(&url)?;
+            let described = destination.describe();
+            let settings = Settings::circleci_config(&args.config);
+            let stats = sync_once(Pass {
+                source,
+                base: base.clone(),
+                destination,
+                concurrency,
+                display,
+                label: "circleci",
+                settings: &settings,
+            })
+            .await?;
+            report(display, &base, &described, &tables, CIRCLECI_WORDS, &stats);
+            Ok::<_, CliError>(stats)
+        }
+        .await;
+        match outcome {
+            Ok(stats) => partial.extend(failed_partitions(&stats, "projects")),
+            Err(e) => failures.push(e),
+        }
+    }
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
+    }
+    if !partial.is_empty() {
+        return Err(CliError::Partial(partial.join("; ")));
     }
     Ok(())
+}
+
+/// The message of the partitions that failed, if any.
+fn failed_partitions(stats: &RunStats, what: &str) -> Option<String> {
+    let (_, first) = stats.failed_partitions.first()?;
+    let names: Vec<&str> = stats
+        .failed_partitions
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    Some(format!(
+        "{} {what} failed and will be read again next run: {} (first error: {first})",
+        names.len(),
+        names.join(", "),
+    ))
 }

@@ -9,6 +9,7 @@ mod record;
 mod schema;
 mod source;
 mod sqlite;
+mod table_def;
 
 pub use destination::{Destination, DestinationUrl, State, TableCounts, WriteStats};
 pub use engine::{Engine, Progress, RunStats};
@@ -19,6 +20,7 @@ pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_tim
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};
 pub use sqlite::{STATE_TABLE, SqliteDestination};
+pub use table_def::{ColumnDef, TableDef};
 
 /// The SQLite bindings the destination uses, for queries of one's own with the same version.
 pub use rusqlite;

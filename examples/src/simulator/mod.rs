@@ -1,11 +1,14 @@
 //! A simulated Jenkins for the demo, the end-to-end tests and the benchmarks: nested folders,
 //! freestyle and Pipeline jobs with stages, a multibranch project, builds still running, artifacts
-//! in subfolders, non-ASCII names, a stale configured root URL, all under `/jenkins/` on 127.0.0.1.
+//! in subfolders, non-ASCII names, a stale configured root URL, all under `/jenkins/` on 127.0.0.1;
+//! and a CircleCI API v2 under `/api/v2/` (projects, pipelines, workflows with approvals, reruns).
 
+pub mod circleci;
 mod render;
 mod server;
 mod world;
 
+pub use circleci::{CciTruth, CciWorld};
 pub use render::STALE_ROOT;
 pub use server::{CONTEXT, Simulator};
 pub use world::{SimBuild, SimInput, SimJob, SimKind, SimStage, Truth, World};

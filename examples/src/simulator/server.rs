@@ -19,6 +19,7 @@ use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::circleci::{CIRCLECI_PREFIX, CciTruth, CciWorld};
 use super::render::{
     build_value, console_text, job_value, pending_inputs_value, root_value, run_value,
 };
@@ -29,6 +30,7 @@ pub const CONTEXT: &str = "/jenkins/";
 
 struct Shared {
     world: Mutex<World>,
+    circleci: Mutex<CciWorld>,
     /// `user:token` that basic auth must carry, if any.
     credentials: Option<(String, String)>,
     requests: AtomicU64,
@@ -62,16 +64,28 @@ impl Simulator {
         Simulator::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), world, credentials).await
     }
 
-    /// Serves `world` on `addr` (port 0: a free one).
+    /// Serves `world` on `addr` (port 0: a free one), with the demo's CircleCI beside it.
     pub async fn start_on(
         addr: SocketAddr,
         world: World,
+        credentials: Option<(String, String)>,
+    ) -> std::io::Result<Simulator> {
+        Simulator::serve(addr, world, CciWorld::demo(), credentials).await
+    }
+
+    /// Serves a Jenkins (`/jenkins/`) and a CircleCI (`/api/v2/`) on `addr`; with `credentials`,
+    /// Jenkins wants them as basic auth and CircleCI the token as `Circle-Token`.
+    pub async fn serve(
+        addr: SocketAddr,
+        world: World,
+        circleci: CciWorld,
         credentials: Option<(String, String)>,
     ) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
+            circleci: Mutex::new(circleci),
             credentials,
             requests: AtomicU64::new(0),
         });
@@ -119,9 +133,37 @@ impl Simulator {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// Lets the server move on: running builds finish, new builds start.
+    /// The simulated CircleCI's base URL: `http://127.0.0.1:PORT/api/v2/`.
+    pub fn circleci_url(&self) -> String {
+        format!("http://{}{CIRCLECI_PREFIX}", self.addr)
+    }
+
+    /// Lets the servers move on: running builds and workflows finish, new ones start, and a
+    /// CircleCI workflow is rerun.
     pub fn advance(&self) {
         self.world().advance();
+        self.circleci().advance();
+    }
+
+    /// What a complete CircleCI sync must hold now.
+    pub fn circleci_truth(&self) -> CciTruth {
+        self.circleci().truth()
+    }
+
+    /// The slugs of the simulated CircleCI projects.
+    pub fn circleci_projects(&self) -> Vec<String> {
+        self.circleci()
+            .projects
+            .iter()
+            .map(|p| p.slug.clone())
+            .collect()
+    }
+
+    fn circleci(&self) -> MutexGuard<'_, CciWorld> {
+        self.shared
+            .circleci
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// How the input of a build was answered (`None`: not answered).
@@ -211,6 +253,38 @@ fn job_and_tail(path: &str) -> Option<(Vec<String>, Vec<&str>)> {
     Some((job, parts[i..].to_vec()))
 }
 
+/// The simulated CircleCI: `Circle-Token` auth, the slug decoded from its one segment.
+fn circleci(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Some((_, token)) = &shared.credentials {
+        let sent = req
+            .headers()
+            .get("Circle-Token")
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(token.as_str()) {
+            return respond(
+                StatusCode::UNAUTHORIZED,
+                "application/json;charset=utf-8",
+                r#"{"message":"You must log in first."}"#,
+            );
+        }
+    }
+    let rest = &req.uri().path()[CIRCLECI_PREFIX.len()..];
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let query = req.uri().query().map(url_form).unwrap_or_default();
+    let mut world = shared.circleci.lock().unwrap_or_else(|p| p.into_inner());
+    let (status, body) =
+        super::circleci::respond(&mut world, req.method().as_str(), &segments, &query);
+    respond(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        "application/json;charset=utf-8",
+        body.to_string(),
+    )
+}
+
 /// POSTs: answering an `input` step (proceed with parameters, or abort).
 async fn post(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     use http_body_util::BodyExt;
@@ -269,6 +343,9 @@ fn url_form(q: &str) -> Vec<(String, String)> {
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    if req.uri().path().starts_with(CIRCLECI_PREFIX) {
+        return circleci(shared, &req);
+    }
     if req.method() == hyper::Method::POST {
         return post(shared, req).await;
     }

@@ -52,7 +52,11 @@ async fn the_demo_runs_with_no_configuration_and_every_printed_query_works() {
         "the demo ends with the next step: {stdout}"
     );
     let queries = printed_queries(&stdout);
-    assert_eq!(queries.len(), 4, "{stdout}");
+    assert_eq!(queries.len(), 5, "{stdout}");
+    assert!(
+        stdout.contains("database vs CircleCI: pipelines 35/35, workflows 72/72, jobs 216/216"),
+        "the demo syncs CircleCI too, reruns included: {stdout}"
+    );
     let conn = Connection::open(dir.join("ci sync.db")).unwrap();
     for (db, sql) in queries {
         assert_eq!(db, "'ci sync.db'", "the path is quoted for the shell");

@@ -3,6 +3,7 @@
 
 #[cfg(unix)]
 mod ci_script;
+mod circleci;
 mod cli;
 mod demo;
 mod simulated;

@@ -115,9 +115,14 @@ pub(crate) fn assert_truth(db: &Path, truth: Truth) {
 
 /// Every row of every table (and the saved state), as text, ordered; `synced_at` left out unless asked.
 pub(crate) fn dump(db: &Path, with_synced_at: bool) -> Vec<String> {
+    dump_tables(db, &TABLES, with_synced_at)
+}
+
+/// [`dump`] of `tables` (and the saved state).
+pub(crate) fn dump_tables(db: &Path, tables: &[&str], with_synced_at: bool) -> Vec<String> {
     let conn = Connection::open(db).unwrap();
     let mut out = Vec::new();
-    for table in TABLES.iter().copied().chain(["_ci_sync_state"]) {
+    for table in tables.iter().copied().chain(["_ci_sync_state"]) {
         let cols: Vec<String> = conn
             .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
             .unwrap()

@@ -1,0 +1,708 @@
+//! The CircleCI source of `cidata-sync` (feature `sync`): pipelines, workflows and jobs of each
+//! project, incrementally, with running workflows re-read until final and reruns of recent
+//! pipelines caught through insights.
+//!
+//! A run, per project (one partition, one checkpoint):
+//! 1. pages pipelines newest first until the first one it already holds as final;
+//! 2. reads again the pipelines it holds as not final (a workflow runs, waits for an approval);
+//! 3. asks insights for the recent runs of each workflow name it saw within `rerun_lookback`
+//!    (one request per name): a run it does not know is a rerun, and its pipeline is read again;
+//! 4. for each pipeline read: its workflows (one request), and the jobs of every workflow that is
+//!    new or was not final (one request each).
+//!
+//! With nothing new that is one request per project, plus one per workflow name for reruns,
+//! plus two per pipeline and one per workflow that is not final.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cidata_sync::{
+    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Operation, RequestCounts, Result, Source,
+    State, TableDef, TableSchema, Value, now_ms,
+};
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::models::{Job, Pipeline, PipelineState, Workflow, parse_time};
+use crate::{CircleCi, ErrorKind, InsightsQuery, ProjectSlug};
+
+/// A pipeline and what the sync knows of it.
+pub struct PipelineRow {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// Whether it and all its workflows are final.
+    pub is_final: bool,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A workflow as synced.
+pub struct WorkflowRow {
+    /// The workflow.
+    pub workflow: Workflow,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A job as synced, with its workflow's ids.
+pub struct JobRow {
+    /// The job.
+    pub job: Job,
+    /// Its workflow's id.
+    pub workflow_id: String,
+    /// Its pipeline's id.
+    pub pipeline_id: Option<String>,
+    /// Whether its workflow is final (a `not_run` job of a final workflow never runs).
+    pub workflow_final: bool,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+fn text(value: &Option<String>) -> Value {
+    value.clone().into()
+}
+
+fn time(value: &Option<String>) -> Value {
+    Value::timestamp(value.as_deref().and_then(parse_time))
+}
+
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_string(value).map_or(Value::Null, Value::Json)
+}
+
+/// Milliseconds between two API times, when both are there.
+fn between(start: &Option<String>, stop: &Option<String>) -> Option<i64> {
+    let start = parse_time(start.as_deref()?)?;
+    let stop = parse_time(stop.as_deref()?)?;
+    (stop >= start).then_some(stop - start)
+}
+
+/// `circleci_pipelines`.
+pub static PIPELINES: TableDef<PipelineRow> = TableDef {
+    name: "circleci_pipelines",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| text(&r.pipeline.id)),
+        ColumnDef::new("project_slug", ColumnType::Text, |r| {
+            text(&r.pipeline.project_slug)
+        }),
+        ColumnDef::new("number", ColumnType::Integer, |r| r.pipeline.number.into()),
+        ColumnDef::new("state", ColumnType::Text, |r| {
+            r.pipeline
+                .state
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .into()
+        }),
+        ColumnDef::new("created_at", ColumnType::Timestamp, |r| {
+            time(&r.pipeline.created_at)
+        }),
+        ColumnDef::new("updated_at", ColumnType::Timestamp, |r| {
+            time(&r.pipeline.updated_at)
+        }),
+        ColumnDef::new("trigger_type", ColumnType::Text, |r| {
+            let kind = r.pipeline.trigger.as_ref().and_then(|t| t.kind.as_ref());
+            kind.map(|k| k.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("trigger_actor", ColumnType::Text, |r| {
+            let actor = r.pipeline.trigger.as_ref().and_then(|t| t.actor.as_ref());
+            actor.and_then(|a| a.login.clone()).into()
+        }),
+        ColumnDef::new("branch", ColumnType::Text, |r| {
+            r.pipeline
+                .vcs
+                .as_ref()
+                .and_then(|v| v.branch.clone())
+                .into()
+        }),
+        ColumnDef::new("tag", ColumnType::Text, |r| {
+            r.pipeline.vcs.as_ref().and_then(|v| v.tag.clone()).into()
+        }),
+        ColumnDef::new("revision", ColumnType::Text, |r| {
+            r.pipeline
+                .vcs
+                .as_ref()
+                .and_then(|v| v.revision.clone())
+                .into()
+        }),
+        ColumnDef::new("commit_subject", ColumnType::Text, |r| {
+            let commit = r.pipeline.vcs.as_ref().and_then(|v| v.commit.as_ref());
+            commit.and_then(|c| c.subject.clone()).into()
+        }),
+        ColumnDef::new("errors", ColumnType::Json, |r| json(&r.pipeline.errors)),
+        ColumnDef::new("raw", ColumnType::Json, |r| {
+            Value::Json(r.pipeline.raw.get().to_owned())
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| r.is_final.into()),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+    ],
+};
+
+/// `circleci_workflows`.
+pub static WORKFLOWS: TableDef<WorkflowRow> = TableDef {
+    name: "circleci_workflows",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| text(&r.workflow.id)),
+        ColumnDef::new("pipeline_id", ColumnType::Text, |r| {
+            text(&r.workflow.pipeline_id)
+        }),
+        ColumnDef::new("pipeline_number", ColumnType::Integer, |r| {
+            r.workflow.pipeline_number.into()
+        }),
+        ColumnDef::new("project_slug", ColumnType::Text, |r| {
+            text(&r.workflow.project_slug)
+        }),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.workflow.name)),
+        ColumnDef::new("status", ColumnType::Text, |r| {
+            r.workflow
+                .status
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .into()
+        }),
+        ColumnDef::new("created_at", ColumnType::Timestamp, |r| {
+            time(&r.workflow.created_at)
+        }),
+        ColumnDef::new("stopped_at", ColumnType::Timestamp, |r| {
+            time(&r.workflow.stopped_at)
+        }),
+        ColumnDef::new("duration_ms", ColumnType::Integer, |r| {
+            let w = &r.workflow;
+            w.is_final()
+                .then(|| between(&w.created_at, &w.stopped_at))
+                .flatten()
+                .into()
+        }),
+        ColumnDef::new("started_by", ColumnType::Text, |r| {
+            text(&r.workflow.started_by)
+        }),
+        ColumnDef::new("tag", ColumnType::Text, |r| text(&r.workflow.tag)),
+        ColumnDef::new("raw", ColumnType::Json, |r| {
+            Value::Json(r.workflow.raw.get().to_owned())
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| {
+            r.workflow.is_final().into()
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+    ],
+};
+
+/// `circleci_jobs`.
+pub static JOBS: TableDef<JobRow> = TableDef {
+    name: "circleci_jobs",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| text(&r.job.id)),
+        ColumnDef::new("workflow_id", ColumnType::Text, |r| {
+            r.workflow_id.clone().into()
+        }),
+        ColumnDef::new("pipeline_id", ColumnType::Text, |r| text(&r.pipeline_id)),
+        ColumnDef::new("project_slug", ColumnType::Text, |r| {
+            text(&r.job.project_slug)
+        }),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.job.name)),
+        ColumnDef::new("job_number", ColumnType::Integer, |r| {
+            r.job.job_number.into()
+        }),
+        ColumnDef::new("type", ColumnType::Text, |r| {
+            r.job.kind.as_ref().map(|k| k.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("status", ColumnType::Text, |r| {
+            r.job.status.as_ref().map(|s| s.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("started_at", ColumnType::Timestamp, |r| {
+            time(&r.job.started_at)
+        }),
+        ColumnDef::new("stopped_at", ColumnType::Timestamp, |r| {
+            time(&r.job.stopped_at)
+        }),
+        ColumnDef::new("duration_ms", ColumnType::Integer, |r| {
+            job_is_final(r)
+                .then(|| between(&r.job.started_at, &r.job.stopped_at))
+                .flatten()
+                .into()
+        }),
+        ColumnDef::new("dependencies", ColumnType::Json, |r| {
+            json(&r.job.dependencies)
+        }),
+        ColumnDef::new("approved_by", ColumnType::Text, |r| {
+            text(&r.job.approved_by)
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| {
+            Value::Json(r.job.raw.get().to_owned())
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| job_is_final(r).into()),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+    ],
+};
+
+/// A job is final when its status is, or when its workflow is (a job that never ran).
+fn job_is_final(row: &JobRow) -> bool {
+    row.workflow_final || row.job.status.as_ref().is_some_and(|s| s.is_final())
+}
+
+/// A pipeline is final when its setup ended and every workflow is final.
+fn pipeline_is_final(pipeline: &Pipeline, workflows: &[Workflow]) -> bool {
+    match pipeline.state {
+        Some(PipelineState::Errored) => true,
+        Some(PipelineState::Created) => workflows.iter().all(Workflow::is_final),
+        _ => false,
+    }
+}
+
+/// The version of [`ProjectState`]; an older state makes the project read in full once.
+const STATE_VERSION: u32 = 1;
+
+/// A pipeline held as not final, and the workflows of it already read as final.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct PendingPipeline {
+    id: String,
+    number: Option<i64>,
+    #[serde(default)]
+    final_workflows: Vec<String>,
+}
+
+/// A workflow seen within the rerun lookback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct RecentWorkflow {
+    id: String,
+    name: String,
+    created_ms: i64,
+}
+
+/// What a project's checkpoint remembers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ProjectState {
+    #[serde(default)]
+    version: u32,
+    /// The newest pipeline number read.
+    newest: Option<i64>,
+    /// Pipelines not final: read again every run.
+    #[serde(default)]
+    pending: Vec<PendingPipeline>,
+    /// Workflows not final: their jobs are read again.
+    #[serde(default)]
+    pending_workflows: Vec<String>,
+    /// Workflows of the rerun lookback window, to tell a rerun from a known run.
+    #[serde(default)]
+    recent: Vec<RecentWorkflow>,
+}
+
+/// A project to read in this run.
+#[derive(Debug)]
+pub struct ProjectPartition {
+    slug: ProjectSlug,
+    previous: ProjectState,
+}
+
+/// Options of the CircleCI source.
+#[derive(Debug, Clone)]
+pub struct CircleCiSyncOptions {
+    /// Only pipelines of this branch.
+    pub branch: Option<String>,
+    /// How old a pipeline may be and still have its reruns caught (default 24 h; zero: none).
+    pub rerun_lookback: Duration,
+}
+
+impl Default for CircleCiSyncOptions {
+    fn default() -> Self {
+        CircleCiSyncOptions {
+            branch: None,
+            rerun_lookback: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The CircleCI source: one partition per project.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use cidata_circleci::{CircleCi, sync::CircleCiSource};
+/// let circleci = CircleCi::builder().token("...").build()?;
+/// let source = CircleCiSource::new(circleci, vec!["gh/acme/web".parse()?]);
+/// let destination = cidata_sync::SqliteDestination::open("ci-sync.db")?;
+/// let stats = cidata_sync::Engine::new().run(std::sync::Arc::new(source), Box::new(destination)).await?;
+/// println!("{} rows, {} requests", stats.rows_upserted(), stats.requests);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct CircleCiSource {
+    client: CircleCi,
+    projects: Arc<Vec<ProjectSlug>>,
+    options: CircleCiSyncOptions,
+    name: String,
+}
+
+impl CircleCiSource {
+    /// A source of `projects`.
+    pub fn new(client: CircleCi, projects: Vec<ProjectSlug>) -> CircleCiSource {
+        CircleCiSource {
+            client,
+            projects: Arc::new(projects),
+            options: CircleCiSyncOptions::default(),
+            name: "circleci".to_owned(),
+        }
+    }
+
+    /// Sets the options.
+    pub fn options(mut self, options: CircleCiSyncOptions) -> CircleCiSource {
+        self.options = options;
+        self
+    }
+
+    /// The name state is saved under (default `circleci`).
+    pub fn named(mut self, name: impl Into<String>) -> CircleCiSource {
+        self.name = name.into();
+        self
+    }
+
+    /// The client this source reads through.
+    pub fn client(&self) -> &CircleCi {
+        &self.client
+    }
+}
+
+fn api(e: cidata_core::Error) -> Error {
+    Error::source(e)
+}
+
+/// What reading one pipeline found.
+struct PipelineRead {
+    ops: Vec<Operation>,
+    number: Option<i64>,
+    pending: Option<PendingPipeline>,
+    pending_workflows: Vec<String>,
+    recent: Vec<RecentWorkflow>,
+}
+
+/// Why a pipeline is read in this run.
+enum ToRead {
+    /// Listed: new, or held as not final.
+    Listed(Box<Pipeline>),
+    /// Held as not final, older than where the listing stopped.
+    Pending(String),
+    /// A rerun made a new workflow in it.
+    Rerun(String),
+}
+
+impl CircleCiSource {
+    /// Reads a pipeline's workflows and the jobs of those that are new or not final.
+    async fn read_pipeline(
+        &self,
+        pipeline: Pipeline,
+        known_final: &BTreeSet<String>,
+        cutoff_ms: i64,
+    ) -> Result<PipelineRead> {
+        let synced_at = now_ms();
+        let id = pipeline.id.clone().unwrap_or_default();
+        let workflows: Vec<Workflow> = self
+            .client
+            .workflows(&id)
+            .try_collect()
+            .await
+            .map_err(api)?;
+        let mut ops = Vec::new();
+        let mut pending_workflows = Vec::new();
+        let mut final_workflows = Vec::new();
+        let mut recent = Vec::new();
+        for workflow in &workflows {
+            let Some(workflow_id) = workflow.id.clone() else {
+                continue;
+            };
+            let created_ms = workflow.created_at.as_deref().and_then(parse_time);
+            if let (Some(name), Some(created_ms)) = (&workflow.name, created_ms)
+                && created_ms >= cutoff_ms
+            {
+                recent.push(RecentWorkflow {
+                    id: workflow_id.clone(),
+                    name: name.clone(),
+                    created_ms,
+                });
+            }
+            let is_final = workflow.is_final();
+            if is_final {
+                final_workflows.push(workflow_id.clone());
+            } else {
+                pending_workflows.push(workflow_id.clone());
+            }
+            if is_final && known_final.contains(&workflow_id) {
+                continue;
+            }
+            let jobs: Vec<Job> = self
+                .client
+                .workflow_jobs(&workflow_id)
+                .try_collect()
+                .await
+                .map_err(api)?;
+            for job in jobs {
+                let row = JobRow {
+                    job,
+                    workflow_id: workflow_id.clone(),
+                    pipeline_id: workflow.pipeline_id.clone().or_else(|| Some(id.clone())),
+                    workflow_final: is_final,
+                    synced_at,
+                };
+                ops.push(Operation::Upsert(JOBS.record(&row)?));
+            }
+        }
+        let is_final = pipeline_is_final(&pipeline, &workflows);
+        let number = pipeline.number;
+        for workflow in workflows {
+            ops.push(Operation::Upsert(WORKFLOWS.record(&WorkflowRow {
+                workflow,
+                synced_at,
+            })?));
+        }
+        ops.push(Operation::Upsert(PIPELINES.record(&PipelineRow {
+            pipeline,
+            is_final,
+            synced_at,
+        })?));
+        Ok(PipelineRead {
+            ops,
+            number,
+            pending: (!is_final).then_some(PendingPipeline {
+                id,
+                number,
+                final_workflows,
+            }),
+            pending_workflows,
+            recent,
+        })
+    }
+
+    /// Workflow runs insights knows and the state does not: pipelines with a rerun. `None`
+    /// when insights is not available (CircleCI server, a token without access).
+    async fn reruns(
+        &self,
+        slug: &ProjectSlug,
+        names: &BTreeSet<String>,
+        known: &BTreeSet<String>,
+        cutoff_ms: i64,
+    ) -> Result<Option<Vec<String>>> {
+        let query = InsightsQuery {
+            branch: self.options.branch.clone(),
+            all_branches: self.options.branch.is_none(),
+            start_date: Some(cidata_sync::format_timestamp(cutoff_ms)),
+            end_date: None,
+        };
+        let mut pipelines = BTreeSet::new();
+        for name in names {
+            let runs = self.client.workflow_runs(slug, name, &query);
+            let mut runs = std::pin::pin!(runs);
+            loop {
+                let run = match runs.try_next().await {
+                    Ok(Some(run)) => run,
+                    Ok(None) => break,
+                    Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Auth) => {
+                        tracing::warn!(project = %slug, error = %e, "insights is not available: reruns of old pipelines are not looked for");
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(api(e)),
+                };
+                let created = run.created_at.as_deref().and_then(parse_time);
+                if created.is_some_and(|c| c < cutoff_ms) {
+                    break;
+                }
+                let Some(id) = run.id else { continue };
+                if known.contains(&id) {
+                    continue;
+                }
+                let workflow = self.client.workflow(&id).await.map_err(api)?;
+                if let Some(pipeline_id) = workflow.pipeline_id {
+                    pipelines.insert(pipeline_id);
+                }
+            }
+        }
+        Ok(Some(pipelines.into_iter().collect()))
+    }
+
+    fn read_project(&self, p: ProjectPartition) -> BoxStream<'static, Result<Operation>> {
+        let source = self.clone();
+        let stream = async_stream::try_stream! {
+            let slug = p.slug;
+            let previous = if p.previous.version == STATE_VERSION { p.previous } else { ProjectState::default() };
+            let now = now_ms();
+            let lookback = i64::try_from(source.options.rerun_lookback.as_millis()).unwrap_or(i64::MAX);
+            let cutoff_ms = now.saturating_sub(lookback);
+            let pending_ids: BTreeMap<String, PendingPipeline> = previous.pending.iter().map(|p| (p.id.clone(), p.clone())).collect();
+            let pending_workflows: BTreeSet<String> = previous.pending_workflows.iter().cloned().collect();
+            // Workflow ids read as final before: their jobs need no new read.
+            let mut known_final: BTreeSet<String> = previous.recent.iter().map(|r| r.id.clone()).filter(|id| !pending_workflows.contains(id)).collect();
+            known_final.extend(previous.pending.iter().flat_map(|p| p.final_workflows.iter().cloned()));
+
+            // 1. New pipelines, newest first, down to the first one held as final.
+            let mut to_read: Vec<ToRead> = Vec::new();
+            let mut listed = BTreeSet::new();
+            {
+                let pipelines = source.client.pipelines(&slug, source.options.branch.as_deref());
+                let mut pipelines = std::pin::pin!(pipelines);
+                while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
+                    let id = pipeline.id.clone().unwrap_or_default();
+                    let held = previous.newest.is_some_and(|n| pipeline.number.is_some_and(|m| m <= n));
+                    if held && !pending_ids.contains_key(&id) {
+                        break;
+                    }
+                    listed.insert(id);
+                    to_read.push(ToRead::Listed(Box::new(pipeline)));
+                }
+            }
+            // 2. Pipelines held as not final that the listing did not reach.
+            for id in pending_ids.keys().filter(|id| !listed.contains(*id)) {
+                to_read.push(ToRead::Pending(id.clone()));
+            }
+            // 3. Reruns of recent pipelines.
+            if lookback > 0 && previous.newest.is_some() {
+                let names: BTreeSet<String> = previous.recent.iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| r.name.clone()).collect();
+                let known: BTreeSet<String> = previous.recent.iter().map(|r| r.id.clone()).collect();
+                let reruns = if names.is_empty() { None } else { source.reruns(&slug, &names, &known, cutoff_ms).await? };
+                for id in reruns.unwrap_or_default() {
+                    if !listed.contains(&id) && !pending_ids.contains_key(&id) {
+                        to_read.push(ToRead::Rerun(id));
+                    }
+                }
+            }
+
+            // 4. Each pipeline's workflows and jobs, `concurrency` pipelines at a time.
+            let known_final = Arc::new(known_final);
+            let reads = stream::iter(to_read).map(|item| {
+                let source = source.clone();
+                let known_final = known_final.clone();
+                async move {
+                    let pipeline = match item {
+                        ToRead::Listed(pipeline) => *pipeline,
+                        ToRead::Pending(id) | ToRead::Rerun(id) => match source.client.pipeline(&id).await {
+                            Ok(pipeline) => pipeline,
+                            // A pipeline that is gone cannot change any more.
+                            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+                            Err(e) => return Err(api(e)),
+                        },
+                    };
+                    source.read_pipeline(pipeline, &known_final, cutoff_ms).await.map(Some)
+                }
+            }).buffered(source.client.concurrency());
+            let mut reads = std::pin::pin!(reads);
+            let mut state = ProjectState { version: STATE_VERSION, newest: previous.newest, ..ProjectState::default() };
+            let mut recent: BTreeMap<String, RecentWorkflow> = previous.recent.into_iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| (r.id.clone(), r)).collect();
+            while let Some(read) = reads.try_next().await? {
+                let Some(read) = read else { continue };
+                for op in read.ops {
+                    yield op;
+                }
+                state.newest = state.newest.max(read.number);
+                state.pending.extend(read.pending);
+                state.pending_workflows.extend(read.pending_workflows);
+                for r in read.recent {
+                    recent.insert(r.id.clone(), r);
+                }
+            }
+            state.recent = recent.into_values().collect();
+            state.pending.sort_by_key(|p| std::cmp::Reverse(p.number));
+            let non_final = state.pending_workflows.len() as u64;
+            yield Operation::Checkpoint(Checkpoint {
+                partition: project_key(&slug),
+                state: serde_json::to_value(&state).map_err(|e| Error::Record(e.to_string()))?,
+                non_final,
+            });
+        };
+        stream.boxed()
+    }
+}
+
+fn project_key(slug: &ProjectSlug) -> String {
+    format!("project:{slug}")
+}
+
+impl Source for CircleCiSource {
+    type Partition = ProjectPartition;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tables(&self) -> Vec<TableSchema> {
+        vec![PIPELINES.schema(), WORKFLOWS.schema(), JOBS.schema()]
+    }
+
+    fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<ProjectPartition>>> {
+        let partitions: Vec<Result<Discovery<ProjectPartition>>> = self
+            .projects
+            .iter()
+            .map(|slug| {
+                let previous = state
+                    .get(&project_key(slug))
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default();
+                Ok(Discovery::Partition(ProjectPartition {
+                    slug: slug.clone(),
+                    previous,
+                }))
+            })
+            .collect();
+        stream::iter(partitions).boxed()
+    }
+
+    fn partition_key(&self, partition: &ProjectPartition) -> String {
+        project_key(&partition.slug)
+    }
+
+    fn read(&self, partition: ProjectPartition) -> BoxStream<'static, Result<Operation>> {
+        self.read_project(partition)
+    }
+
+    fn request_counts(&self) -> RequestCounts {
+        let s = self.client.stats().snapshot();
+        RequestCounts {
+            requests: s.requests,
+            retries: s.retries,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_validate_and_records_fit() {
+        for schema in [PIPELINES.schema(), WORKFLOWS.schema(), JOBS.schema()] {
+            schema.validate().unwrap();
+        }
+        let workflow: Workflow = serde_json::from_str(
+            r#"{"id":"w","name":"build","status":"success","created_at":"2020-11-03T11:36:35Z","stopped_at":"2020-11-03T11:37:00Z"}"#,
+        )
+        .unwrap();
+        let record = WORKFLOWS
+            .record(&WorkflowRow {
+                workflow,
+                synced_at: 0,
+            })
+            .unwrap();
+        let duration = WORKFLOWS.schema().index_of("duration_ms").unwrap();
+        assert_eq!(record.values[duration], Value::Integer(25_000));
+        let running: Workflow = serde_json::from_str(
+            r#"{"id":"w","status":"running","created_at":"2020-11-03T11:36:35Z"}"#,
+        )
+        .unwrap();
+        let record = WORKFLOWS
+            .record(&WorkflowRow {
+                workflow: running,
+                synced_at: 0,
+            })
+            .unwrap();
+        assert_eq!(
+            record.values[duration],
+            Value::Null,
+            "no duration until final"
+        );
+    }
+}
