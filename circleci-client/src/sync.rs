@@ -11,7 +11,9 @@
 //!    new or was not final (one request each).
 //!
 //! With nothing new that is one request per project, plus one per workflow name for reruns,
-//! plus two per pipeline and one per workflow that is not final.
+//! plus one per pipeline and one per workflow that is not final (two for a pipeline the listing
+//! did not reach). The options `job_details` and `job_tests` add one request per finished job,
+//! once, when its workflow is final.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -25,7 +27,9 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::models::{Job, Pipeline, PipelineState, Workflow, parse_time};
+use crate::models::{
+    Job, JobDetails, JobType, Pipeline, PipelineState, TestMetadata, Workflow, parse_time,
+};
 use crate::{CircleCi, ErrorKind, InsightsQuery, ProjectSlug};
 
 /// A pipeline and what the sync knows of it.
@@ -50,6 +54,8 @@ pub struct WorkflowRow {
 pub struct JobRow {
     /// The job.
     pub job: Job,
+    /// Its details, when the sync reads them (`job_details`).
+    pub details: Option<JobDetails>,
     /// Its workflow's id.
     pub workflow_id: String,
     /// Its pipeline's id.
@@ -242,6 +248,77 @@ pub static JOBS: TableDef<JobRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Filled with the `job_details` option (one request per job), NULL otherwise.
+        ColumnDef::new("executor_type", ColumnType::Text, |r| {
+            let executor = r.details.as_ref().and_then(|d| d.executor.as_ref());
+            executor.and_then(|e| e.kind.clone()).into()
+        }),
+        ColumnDef::new("resource_class", ColumnType::Text, |r| {
+            let executor = r.details.as_ref().and_then(|d| d.executor.as_ref());
+            executor.and_then(|e| e.resource_class.clone()).into()
+        }),
+        ColumnDef::new("parallelism", ColumnType::Integer, |r| {
+            r.details.as_ref().and_then(|d| d.parallelism).into()
+        }),
+        ColumnDef::new("queued_at", ColumnType::Timestamp, |r| {
+            r.details
+                .as_ref()
+                .map_or(Value::Null, |d| time(&d.queued_at))
+        }),
+    ],
+};
+
+/// A test result of a job.
+pub struct TestRow {
+    /// The result.
+    pub test: TestMetadata,
+    /// Its place in the job's list (results have no id of their own).
+    pub index: usize,
+    /// The job's id.
+    pub job_id: String,
+    /// The job's number.
+    pub job_number: Option<i64>,
+    /// The workflow's id.
+    pub workflow_id: String,
+    /// The project.
+    pub project_slug: Option<String>,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// `circleci_tests` (with the `job_tests` option: one request per job).
+pub static TESTS: TableDef<TestRow> = TableDef {
+    name: "circleci_tests",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            format!("{}/{}", r.job_id, r.index).into()
+        }),
+        ColumnDef::new("job_id", ColumnType::Text, |r| r.job_id.clone().into()),
+        ColumnDef::new("job_number", ColumnType::Integer, |r| r.job_number.into()),
+        ColumnDef::new("workflow_id", ColumnType::Text, |r| {
+            r.workflow_id.clone().into()
+        }),
+        ColumnDef::new("project_slug", ColumnType::Text, |r| text(&r.project_slug)),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.test.name)),
+        ColumnDef::new("classname", ColumnType::Text, |r| text(&r.test.classname)),
+        ColumnDef::new("file", ColumnType::Text, |r| text(&r.test.file)),
+        ColumnDef::new("result", ColumnType::Text, |r| text(&r.test.result)),
+        ColumnDef::new("run_time_ms", ColumnType::Integer, |r| {
+            r.test
+                .run_time
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .map(|t| (t * 1000.0).round() as i64)
+                .into()
+        }),
+        ColumnDef::new("message", ColumnType::Text, |r| text(&r.test.message)),
+        ColumnDef::new("source", ColumnType::Text, |r| text(&r.test.source)),
+        ColumnDef::new("raw", ColumnType::Json, |r| {
+            Value::Json(r.test.raw.get().to_owned())
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
     ],
 };
 
@@ -311,6 +388,12 @@ pub struct CircleCiSyncOptions {
     pub branch: Option<String>,
     /// How old a pipeline may be and still have its reruns caught (default 24 h; zero: none).
     pub rerun_lookback: Duration,
+    /// Read each finished job's details (executor, parallelism, queued time): one request per
+    /// job, once, when its workflow is final.
+    pub job_details: bool,
+    /// Read each finished job's test results into `circleci_tests`: one request (or more for
+    /// long lists) per job, once, when its workflow is final.
+    pub job_tests: bool,
 }
 
 impl Default for CircleCiSyncOptions {
@@ -318,6 +401,8 @@ impl Default for CircleCiSyncOptions {
         CircleCiSyncOptions {
             branch: None,
             rerun_lookback: Duration::from_secs(24 * 3600),
+            job_details: false,
+            job_tests: false,
         }
     }
 }
@@ -395,6 +480,33 @@ enum ToRead {
 }
 
 impl CircleCiSource {
+    /// A finished job's details and tests, as the options ask.
+    async fn job_extras(
+        &self,
+        slug: &ProjectSlug,
+        number: u64,
+    ) -> Result<(Option<JobDetails>, Vec<TestMetadata>)> {
+        let details = if self.options.job_details {
+            match self.client.job_details(slug, number).await {
+                Ok(details) => Some(details),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(api(e)),
+            }
+        } else {
+            None
+        };
+        let tests = if self.options.job_tests {
+            match self.client.tests(slug, number).try_collect().await {
+                Ok(tests) => tests,
+                Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(api(e)),
+            }
+        } else {
+            Vec::new()
+        };
+        Ok((details, tests))
+    }
+
     /// Reads a pipeline's workflows and the jobs of those that are new or not final.
     async fn read_pipeline(
         &self,
@@ -404,6 +516,11 @@ impl CircleCiSource {
     ) -> Result<PipelineRead> {
         let synced_at = now_ms();
         let id = pipeline.id.clone().unwrap_or_default();
+        let slug = pipeline
+            .project_slug
+            .as_deref()
+            .and_then(|s| ProjectSlug::parse(s).ok());
+        let slug = slug.as_ref();
         let workflows: Vec<Workflow> = self
             .client
             .workflows(&id)
@@ -444,8 +561,30 @@ impl CircleCiSource {
                 .await
                 .map_err(api)?;
             for job in jobs {
+                // Details and tests once per job: when its workflow is final, it will not be
+                // read again.
+                let extras = is_final && job.kind != Some(JobType::Approval);
+                let (details, tests) = match (extras, job.job_number, slug) {
+                    (true, Some(number), Some(slug)) if number >= 0 => {
+                        self.job_extras(slug, number as u64).await?
+                    }
+                    _ => (None, Vec::new()),
+                };
+                for (index, test) in tests.into_iter().enumerate() {
+                    let row = TestRow {
+                        test,
+                        index,
+                        job_id: job.id.clone().unwrap_or_default(),
+                        job_number: job.job_number,
+                        workflow_id: workflow_id.clone(),
+                        project_slug: job.project_slug.clone(),
+                        synced_at,
+                    };
+                    ops.push(Operation::Upsert(TESTS.record(&row)?));
+                }
                 let row = JobRow {
                     job,
+                    details,
                     workflow_id: workflow_id.clone(),
                     pipeline_id: workflow.pipeline_id.clone().or_else(|| Some(id.clone())),
                     workflow_final: is_final,
@@ -630,7 +769,11 @@ impl Source for CircleCiSource {
     }
 
     fn tables(&self) -> Vec<TableSchema> {
-        vec![PIPELINES.schema(), WORKFLOWS.schema(), JOBS.schema()]
+        let mut tables = vec![PIPELINES.schema(), WORKFLOWS.schema(), JOBS.schema()];
+        if self.options.job_tests {
+            tables.push(TESTS.schema());
+        }
+        tables
     }
 
     fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<ProjectPartition>>> {
@@ -674,7 +817,12 @@ mod tests {
 
     #[test]
     fn the_tables_validate_and_records_fit() {
-        for schema in [PIPELINES.schema(), WORKFLOWS.schema(), JOBS.schema()] {
+        for schema in [
+            PIPELINES.schema(),
+            WORKFLOWS.schema(),
+            JOBS.schema(),
+            TESTS.schema(),
+        ] {
             schema.validate().unwrap();
         }
         let workflow: Workflow = serde_json::from_str(

@@ -62,6 +62,12 @@ pub struct CircleCiSection {
     /// How old a pipeline may be and still have its reruns caught: `24h` (default), `90m`,
     /// `2d`, `0` for none.
     pub rerun_lookback: Option<String>,
+    /// Read each finished job's details (executor, parallelism, queued time): one request per job.
+    #[serde(default)]
+    pub job_details: bool,
+    /// Read each finished job's test results into `circleci_tests`: one request per job.
+    #[serde(default)]
+    pub job_tests: bool,
     /// The deadline of one request.
     pub request_timeout_seconds: Option<u64>,
     /// Attempts per request, the first included.

@@ -234,11 +234,13 @@ fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
         CircleCiSource::new(client, projects).options(CircleCiSyncOptions {
             branch: c.branch.clone(),
             rerun_lookback,
+            job_details: c.job_details,
+            job_tests: c.job_tests,
         }),
     )
 }
 
-/// The outcome of one source's pass: its stats, or why it failed.
+/// Prints the summary of one source's pass.
 fn report(
     display: Display,
     base: &str,

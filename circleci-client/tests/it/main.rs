@@ -5,3 +5,5 @@ mod endpoints;
 mod fixtures;
 mod prism;
 mod replay;
+#[cfg(feature = "sync")]
+mod sync;

@@ -303,3 +303,96 @@ async fn the_read_commands_print_what_the_server_has() {
     let out = circleci(&s.sim, &["pipelines", "acme/web"]).await;
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The read commands against the recorded service (`shared/tools/replay-server`).
+#[tokio::test]
+async fn the_read_commands_print_the_recorded_values() {
+    let server = test_support::ReplayServer::start("circleci");
+    let run = |args: &'static [&'static str]| {
+        let url = server.url("/api/v2/");
+        async move {
+            Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+                .arg("circleci")
+                .args(args)
+                .env("CIRCLECI_URL", url)
+                .env("CIRCLECI_TOKEN", "recorded")
+                .env_remove("RUST_LOG")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let pipelines = lines(&run(&["pipelines", "gh/ropensci/circle"]).await);
+    assert_eq!(pipelines.len(), 20);
+    assert_eq!(
+        pipelines[0]["created_at"].as_str().map(|t| t.len()),
+        Some(24),
+        "as the API gave it"
+    );
+    let scheduled = pipelines
+        .iter()
+        .filter(|p| p["trigger_type"] == "schedule")
+        .count();
+    assert_eq!(scheduled, 10);
+    let workflows = lines(&run(&["workflows", "1ae27c25-b610-4e43-bcb7-578ca0a680d6"]).await);
+    assert_eq!(workflows.len(), 2);
+    assert_eq!(workflows[0]["status"], "running");
+    assert_eq!(workflows[0]["stopped_at"], Value::Null);
+    let jobs = lines(&run(&["jobs", "716a0d67-e379-420a-b84c-7cd3a2787c7e"]).await);
+    let approval = jobs.iter().find(|j| j["type"] == "approval").unwrap();
+    assert_eq!(approval["job_number"], Value::Null);
+    let job = lines(&run(&["job", "github/LF-Engineering/da-ds", "155"]).await);
+    assert_eq!(job[0]["number"], 155);
+    assert!(lines(&run(&["artifacts", "gh/ropensci/circle", "699"]).await).is_empty());
+    let tests = lines(&run(&["tests", "gh/jmleroux/my_project", "155"]).await);
+    assert_eq!(tests.len(), 1);
+}
+
+#[tokio::test]
+async fn job_details_and_tests_once_per_finished_job_when_asked() {
+    let s = Setup::new().await;
+    let config = s.config("job_details = true\njob_tests = true");
+    let db = s.dir.path().join("extras.db");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+            .args([
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--dest",
+                &sqlite_url(&db),
+            ])
+            .env("CIRCLECI_TOKEN", "demo-token")
+            .env_remove("RUST_LOG")
+            .output()
+    };
+    ok(&run().await.unwrap());
+    let conn = Connection::open(&db).unwrap();
+    let finished_build_jobs = count(
+        &conn,
+        "SELECT count(*) FROM circleci_jobs j JOIN circleci_workflows w ON w.id = j.workflow_id WHERE w.is_final AND j.type = 'build'",
+    );
+    assert!(finished_build_jobs > 100);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM circleci_jobs WHERE executor_type = 'docker' AND parallelism = 1 AND queued_at IS NOT NULL"
+        ),
+        finished_build_jobs
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM circleci_tests"),
+        2 * finished_build_jobs
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM circleci_tests WHERE result = 'failure' AND run_time_ms = 1500"
+        ),
+        finished_build_jobs
+    );
+    // Read once: a run with nothing new asks for no details or tests again.
+    let before = s.sim.requests();
+    ok(&run().await.unwrap());
+    assert_eq!(s.sim.requests() - before, 2 * (1 + 2 + 1 + 2));
+}
