@@ -87,16 +87,14 @@ async fn a_rerun_in_an_old_pipeline_is_found_through_insights() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path(format!(
-        "/api/v2/insights/gh%2Facme%2Fweb/workflows/build"
-    )))
-    .respond_with(page(
-        json!([{"id": "w2", "status": "success", "created_at": ago(5)},
+    Mock::given(path("/api/v2/insights/gh%2Facme%2Fweb/workflows/build"))
+        .respond_with(page(
+            json!([{"id": "w2", "status": "success", "created_at": ago(5)},
                                   {"id": "w1", "status": "success", "created_at": ago(59)}]),
-    ))
-    .expect(1)
-    .mount(&server)
-    .await;
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(path("/api/v2/workflow/w2"))
         .respond_with(test_support::json(workflow("w2", 5).to_string()))
         .expect(1)
