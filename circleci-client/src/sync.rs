@@ -679,41 +679,53 @@ impl CircleCiSource {
             let mut known_final: BTreeSet<String> = previous.recent.iter().map(|r| r.id.clone()).filter(|id| !pending_workflows.contains(id)).collect();
             known_final.extend(previous.pending.iter().flat_map(|p| p.final_workflows.iter().cloned()));
 
-            // 1. New pipelines, newest first, down to the first one held as final.
-            let mut to_read: Vec<ToRead> = Vec::new();
-            let mut listed = BTreeSet::new();
-            {
-                let pipelines = source.client.pipelines(&slug, source.options.branch.as_deref());
-                let mut pipelines = std::pin::pin!(pipelines);
-                while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
-                    let id = pipeline.id.clone().unwrap_or_default();
-                    let held = previous.newest.is_some_and(|n| pipeline.number.is_some_and(|m| m <= n));
-                    if held && !pending_ids.contains_key(&id) {
-                        break;
+            // What to read, found as the listing goes so that reading starts with its first page:
+            // 1. new pipelines, newest first, down to the first one held as final;
+            // 2. pipelines held as not final that the listing did not reach;
+            // 3. pipelines where insights shows a rerun.
+            let to_read = {
+                let source = source.clone();
+                let slug = slug.clone();
+                let newest = previous.newest;
+                let recent = previous.recent.clone();
+                let pending_ids: BTreeSet<String> = pending_ids.keys().cloned().collect();
+                async_stream::try_stream! {
+                    let mut listed = BTreeSet::new();
+                    {
+                        let pipelines = source.client.pipelines(&slug, source.options.branch.as_deref());
+                        let mut pipelines = std::pin::pin!(pipelines);
+                        while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
+                            let id = pipeline.id.clone().unwrap_or_default();
+                            let held = newest.is_some_and(|n| pipeline.number.is_some_and(|m| m <= n));
+                            if held && !pending_ids.contains(&id) {
+                                break;
+                            }
+                            listed.insert(id);
+                            yield ToRead::Listed(Box::new(pipeline));
+                        }
                     }
-                    listed.insert(id);
-                    to_read.push(ToRead::Listed(Box::new(pipeline)));
-                }
-            }
-            // 2. Pipelines held as not final that the listing did not reach.
-            for id in pending_ids.keys().filter(|id| !listed.contains(*id)) {
-                to_read.push(ToRead::Pending(id.clone()));
-            }
-            // 3. Reruns of recent pipelines.
-            if lookback > 0 && previous.newest.is_some() {
-                let names: BTreeSet<String> = previous.recent.iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| r.name.clone()).collect();
-                let known: BTreeSet<String> = previous.recent.iter().map(|r| r.id.clone()).collect();
-                let reruns = if names.is_empty() { None } else { source.reruns(&slug, &names, &known, cutoff_ms).await? };
-                for id in reruns.unwrap_or_default() {
-                    if !listed.contains(&id) && !pending_ids.contains_key(&id) {
-                        to_read.push(ToRead::Rerun(id));
+                    for id in pending_ids.iter().filter(|id| !listed.contains(*id)) {
+                        yield ToRead::Pending(id.clone());
+                    }
+                    if lookback > 0 && newest.is_some() {
+                        let names: BTreeSet<String> = recent.iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| r.name.clone()).collect();
+                        let known: BTreeSet<String> = recent.iter().map(|r| r.id.clone()).collect();
+                        let reruns = if names.is_empty() { None } else { source.reruns(&slug, &names, &known, cutoff_ms).await? };
+                        for id in reruns.unwrap_or_default() {
+                            if !listed.contains(&id) && !pending_ids.contains(&id) {
+                                yield ToRead::Rerun(id);
+                            }
+                        }
                     }
                 }
-            }
+            };
 
             // 4. Each pipeline's workflows and jobs, `concurrency` pipelines at a time.
             let known_final = Arc::new(known_final);
-            let reads = stream::iter(to_read).map(|item| {
+            // The listing runs ahead in a task of its own, so that the next page is fetched
+            // while pipelines are read, not when a reader is free and waits for it.
+            let to_read = run_ahead(to_read, 4 * source.client.concurrency());
+            let reads = to_read.map_ok(|item: ToRead| {
                 let source = source.clone();
                 let known_final = known_final.clone();
                 async move {
@@ -728,7 +740,7 @@ impl CircleCiSource {
                     };
                     source.read_pipeline(pipeline, &known_final, cutoff_ms).await.map(Some)
                 }
-            }).buffered(source.client.concurrency());
+            }).try_buffered(source.client.concurrency());
             let mut reads = std::pin::pin!(reads);
             let mut state = ProjectState { version: STATE_VERSION, newest: previous.newest, ..ProjectState::default() };
             let mut recent: BTreeMap<String, RecentWorkflow> = previous.recent.into_iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| (r.id.clone(), r)).collect();
@@ -754,6 +766,39 @@ impl CircleCiSource {
             });
         };
         stream.boxed()
+    }
+}
+
+/// Drives `stream` in a task of its own, `capacity` items ahead of the consumer.
+fn run_ahead<T: Send + 'static>(
+    stream: impl futures::Stream<Item = Result<T>> + Send + 'static,
+    capacity: usize,
+) -> impl futures::Stream<Item = Result<T>> + Send + 'static {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    let producer = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = stream.next().await {
+            let failed = item.is_err();
+            // The consumer went away: stop listing.
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    // Aborting on drop: a consumer that stops early stops the listing too.
+    let guard = AbortOnDrop(producer);
+    stream::poll_fn(move |cx| {
+        let _ = &guard;
+        rx.poll_recv(cx)
+    })
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

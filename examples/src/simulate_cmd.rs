@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use cidata_cli::simulator::{Simulator, World};
+use cidata_cli::simulator::{CciWorld, Simulator, World};
 use clap::Args;
 
 use crate::cli_error::CliError;
@@ -35,6 +35,13 @@ pub struct SimulateArgs {
     /// Move on every SECS seconds: running builds finish, new builds start.
     #[arg(long, value_name = "SECS")]
     advance_every: Option<u64>,
+    /// Serve a generated CircleCI project of this many pipelines (2 workflows of 4 jobs each)
+    /// instead of the demo's projects.
+    #[arg(long)]
+    pipelines: Option<usize>,
+    /// Delay every answer by this many milliseconds, as a remote server would.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
 }
 
 /// Runs the simulator until the process is stopped (Ctrl-C).
@@ -43,9 +50,19 @@ pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
         Some(jobs) => World::bench(jobs, args.builds, args.artifacts),
         None => World::demo(),
     };
-    let sim = Simulator::start_on(args.addr, world, Some((USER.into(), TOKEN.into())))
-        .await
-        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
+    let circleci = match args.pipelines {
+        Some(n) => CciWorld::new(&["gh/bench/app"], n, 2, 4),
+        None => CciWorld::demo(),
+    };
+    let sim = Simulator::serve(
+        args.addr,
+        world,
+        circleci,
+        Some((USER.into(), TOKEN.into())),
+    )
+    .await
+    .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
+    sim.set_latency(Duration::from_millis(args.latency_ms));
     let url = sim.base_url();
     let truth = sim.truth();
     let mut lines = vec![

@@ -34,6 +34,8 @@ struct Shared {
     /// `user:token` that basic auth must carry, if any.
     credentials: Option<(String, String)>,
     requests: AtomicU64,
+    /// Added before every answer, in milliseconds (a remote server's round trip).
+    latency_ms: AtomicU64,
 }
 
 /// A running simulated Jenkins. Dropping it stops the server.
@@ -88,6 +90,7 @@ impl Simulator {
             circleci: Mutex::new(circleci),
             credentials,
             requests: AtomicU64::new(0),
+            latency_ms: AtomicU64::new(0),
         });
         let serving = shared.clone();
         let task = tokio::spawn(async move {
@@ -126,6 +129,12 @@ impl Simulator {
             }
         });
         found
+    }
+
+    /// Delays every answer by `latency`, as a server across a network would.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Requests served so far.
@@ -343,6 +352,10 @@ fn url_form(q: &str) -> Vec<(String, String)> {
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = shared.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     if req.uri().path().starts_with(CIRCLECI_PREFIX) {
         return circleci(shared, &req);
     }
