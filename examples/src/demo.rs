@@ -17,7 +17,8 @@ use crate::cli_error::{CliError, Settings};
 use crate::progress::Display;
 use crate::simulate_cmd;
 use crate::sync_cmd::{
-    CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination, summary, sync_once,
+    CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination, reopen_destination,
+    summary, sync_once,
 };
 
 /// Options of `ci-sync demo`.
@@ -196,7 +197,7 @@ async fn pass(
         concurrency: source.client().concurrency(),
         base: sim.circleci_url(),
         source,
-        destination: open_destination(dest)?,
+        destination: reopen_destination(dest)?,
         display,
         label: &format!("{label}: circleci"),
         settings: &settings,

@@ -34,6 +34,17 @@ pub struct RunArgs {
 /// The default destination: an SQLite file in the current folder.
 pub const DEFAULT_DESTINATION: &str = "sqlite://ci-sync.db";
 
+/// Opens a destination URL for a further source of the same run: a JSON-lines file is appended
+/// to, not replaced.
+pub fn reopen_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
+    match DestinationUrl::parse(url).map_err(|e| CliError::Usage(e.to_string()))? {
+        DestinationUrl::JsonLines(Some(path)) => Ok(Box::new(
+            cidata_sync::JsonLinesDestination::open_append(&path).map_err(CliError::Sync)?,
+        )),
+        _ => open_destination(url),
+    }
+}
+
 /// Opens a destination URL. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite destination abort
 /// the process after N statements, inside a transaction (the crash tests use it).
 pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
@@ -306,7 +317,11 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
             let base = source.client().base().to_string();
             let concurrency = source.client().concurrency();
             let tables = source.tables();
-            let destination = open_destination(&url)?;
+            let destination = if config.jenkins.is_some() {
+                reopen_destination(&url)?
+            } else {
+                open_destination(&url)?
+            };
             let described = destination.describe();
             let settings = Settings::circleci_config(&args.config);
             let stats = sync_once(Pass {

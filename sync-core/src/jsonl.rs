@@ -49,6 +49,24 @@ impl JsonLinesDestination {
         })
     }
 
+    /// Appends to `path` (created if missing): for a second source writing into the same file.
+    pub fn open_append(path: &Path) -> Result<JsonLinesDestination> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| Error::Io {
+                what: format!("opening {}", path.display()),
+                source,
+            })?;
+        Ok(JsonLinesDestination {
+            out: BufWriter::new(Box::new(file)),
+            name: format!("jsonl://{}", path.display()),
+            tables: HashMap::new(),
+            state: Map::new(),
+        })
+    }
+
     /// Writes to any writer (for tests and embedding).
     pub fn to_writer(writer: impl Write + Send + 'static) -> JsonLinesDestination {
         JsonLinesDestination {
