@@ -4,20 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use cidata_core::{Error, ErrorKind, Result};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// What a path segment keeps unencoded: RFC 3986's unreserved characters. `/` is encoded, so a
-/// slug is one segment (`gh%2Forg%2Frepo`): Prism and some proxies refuse raw slashes there.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Encodes a value as one URL path segment (`/` included).
-pub(crate) fn segment(value: &str) -> String {
-    utf8_percent_encode(value, SEGMENT).to_string()
-}
+/// Encodes a value as one URL path segment (`/` included): a slug is one segment
+/// (`gh%2Forg%2Frepo`), as Prism and some proxies refuse raw slashes there.
+pub(crate) use cidata_core::encode_segment as segment;
 
 /// The version control system part of a slug, as CircleCI spells it.
 const VCS: [&str; 5] = ["gh", "github", "bb", "bitbucket", "circleci"];

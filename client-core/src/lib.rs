@@ -21,6 +21,7 @@ mod origin;
 mod paginate;
 pub mod raw;
 mod retry;
+mod segment;
 mod stats;
 mod string_enum;
 mod transport;
@@ -30,6 +31,7 @@ pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url, short_
 pub use origin::BaseUrl;
 pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use segment::encode_segment;
 pub use stats::{RequestStats, StatsSnapshot};
 pub use transport::{Expect, HttpClient, HttpClientBuilder, Request, Response, decode_json};
 

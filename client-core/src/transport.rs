@@ -39,7 +39,7 @@ pub struct HttpClientBuilder {
     connect_timeout: Duration,
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
-    rate_limit: Option<(NonZeroU32, NonZeroU32)>,
+    rate_limit: Option<Quota>,
     default_headers: HeaderMap,
 }
 
@@ -78,7 +78,14 @@ impl HttpClientBuilder {
 
     /// A client-side rate limit: at most `per_second` requests a second, in bursts of `burst`.
     pub fn rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        self.rate_limit = Some((per_second, burst));
+        self.rate_limit = Some(Quota::per_second(per_second).allow_burst(burst));
+        self
+    }
+
+    /// A client-side rate limit counted per hour, as Bitbucket counts: `per_hour` requests an
+    /// hour, spread evenly, in bursts of `burst`.
+    pub fn rate_limit_per_hour(mut self, per_hour: NonZeroU32, burst: NonZeroU32) -> Self {
+        self.rate_limit = Some(Quota::per_hour(per_hour).allow_burst(burst));
         self
     }
 
@@ -128,9 +135,7 @@ impl HttpClientBuilder {
         let http = http.build().map_err(|e| {
             Error::new(ErrorKind::InvalidInput, "could not build the HTTP client").with_source(e)
         })?;
-        let limiter = self
-            .rate_limit
-            .map(|(rate, burst)| RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
+        let limiter = self.rate_limit.map(RateLimiter::direct);
         Ok(HttpClient {
             inner: Arc::new(ClientInner {
                 http,

@@ -3,22 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Percent-encodes one URL path segment (a job name, an artifact path segment): everything but
+/// RFC 3986's unreserved characters, so a space is `%20` (never `+`), a `/` inside a name is
+/// `%2F`, and an already-encoded multibranch name `feature%2Fx` becomes `feature%252Fx`, exactly
+/// as Jenkins addresses it.
+pub use cidata_core::encode_segment;
 use cidata_core::{BaseUrl, Error, ErrorKind, Result};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-
-/// Everything but RFC 3986's unreserved characters is encoded, so a space is `%20` (never `+`), a
-/// `/` inside a name is `%2F`, and an already-encoded multibranch name `feature%2Fx` becomes
-/// `feature%252Fx`, exactly as Jenkins addresses it.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes one URL path segment (a job name, an artifact path segment).
-pub fn encode_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
-}
+use percent_encoding::percent_decode_str;
 
 /// The path of a job through its folders, as the raw names Jenkins shows in `name`.
 ///
