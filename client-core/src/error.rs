@@ -428,7 +428,14 @@ fn snippet(body: &[u8]) -> Option<String> {
 /// The reason a JSON error body gives: `message`, or `error.message` with `error.detail`; cut to
 /// one short line.
 fn api_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        // A short plain-text body says why too (Bitbucket's `Login failed`, `Not Found`); an
+        // HTML page does not (its title is shown where it matters).
+        let text = std::str::from_utf8(body).ok()?.trim();
+        let plain =
+            !text.is_empty() && text.len() <= 120 && !text.contains('\n') && !text.starts_with('<');
+        return plain.then(|| text.to_owned());
+    };
     let text = |v: &serde_json::Value| {
         v.as_str()
             .map(str::trim)
@@ -475,6 +482,11 @@ mod tests {
         );
         let html = Error::from_status(StatusCode::NOT_FOUND, b"<html>Not Found</html>");
         assert_eq!(html.to_string(), "not found (HTTP 404)");
+        let plain = Error::from_status(StatusCode::UNAUTHORIZED, b"Login failed\n");
+        assert_eq!(
+            plain.to_string(),
+            "authentication failed (HTTP 401): Login failed"
+        );
     }
 
     #[test]
