@@ -146,6 +146,7 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
             Value::Timestamp(r.synced_at)
         }),
     ],
+    soft_delete: None,
 };
 
 /// `circleci_workflows`.
@@ -198,6 +199,7 @@ pub static WORKFLOWS: TableDef<WorkflowRow> = TableDef {
             Value::Timestamp(r.synced_at)
         }),
     ],
+    soft_delete: None,
 };
 
 /// `circleci_jobs`.
@@ -266,6 +268,7 @@ pub static JOBS: TableDef<JobRow> = TableDef {
                 .map_or(Value::Null, |d| time(&d.queued_at))
         }),
     ],
+    soft_delete: None,
 };
 
 /// A test result of a job.
@@ -320,6 +323,7 @@ pub static TESTS: TableDef<TestRow> = TableDef {
             Value::Timestamp(r.synced_at)
         }),
     ],
+    soft_delete: None,
 };
 
 /// A job is final when its status is, or when its workflow is (a job that never ran).

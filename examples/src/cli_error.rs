@@ -76,6 +76,31 @@ impl Settings {
         }
     }
 
+    /// `ci-sync run`: the `[bitbucket]` table (or the seed's JSON) of the config file.
+    pub fn bitbucket_config(path: &Path) -> Settings {
+        let file = path.display();
+        Settings {
+            system: "Bitbucket",
+            not_found: Some(format!(
+                "check [bitbucket] workspaces in {file} and that the credentials may read them"
+            )),
+            url: format!("[bitbucket] base_url in {file}"),
+            user: format!("[bitbucket] email (or username) in {file}"),
+            token: "BITBUCKET_API_TOKEN, BITBUCKET_APP_PASSWORD or BITBUCKET_ACCESS_TOKEN".into(),
+        }
+    }
+
+    /// `ci-sync bitbucket ...`: environment variables or flags.
+    pub fn bitbucket_env() -> Settings {
+        Settings {
+            system: "Bitbucket",
+            not_found: Some("check the workspace and repository names".into()),
+            url: "BITBUCKET_URL (or --url)".into(),
+            user: "BITBUCKET_EMAIL or BITBUCKET_USERNAME".into(),
+            token: "BITBUCKET_API_TOKEN, BITBUCKET_APP_PASSWORD or BITBUCKET_ACCESS_TOKEN".into(),
+        }
+    }
+
     /// `ci-sync demo`: the built-in simulator, which nobody configures.
     pub fn simulator() -> Settings {
         let url = "the built-in simulator (a bug: please report it)".to_owned();

@@ -16,6 +16,8 @@ pub struct ConfigFile {
     pub jenkins: Option<JenkinsSection>,
     /// The CircleCI projects.
     pub circleci: Option<CircleCiSection>,
+    /// The Bitbucket Cloud workspaces.
+    pub bitbucket: Option<BitbucketSection>,
     /// Where to write.
     #[serde(default)]
     pub destination: DestinationSection,
@@ -72,6 +74,112 @@ pub struct CircleCiSection {
     pub request_timeout_seconds: Option<u64>,
     /// Attempts per request, the first included.
     pub retry_attempts: Option<u32>,
+}
+
+/// `[bitbucket]`: the seed connector's keys as they are (its `configuration.json` holds every
+/// value as a string: both forms are read), then ours.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BitbucketSection {
+    /// The username, with `app_password` (seed).
+    pub username: Option<String>,
+    /// The app password (seed; better: `BITBUCKET_APP_PASSWORD`).
+    pub app_password: Option<String>,
+    /// How often the seed's scheduler ran it; ci-sync runs when its scheduler (cron) says.
+    #[serde(deserialize_with = "lenient")]
+    pub sync_frequency_hours: Option<u64>,
+    /// How far back pipelines and pull requests go on a repository's first run (seed; default 30).
+    #[serde(deserialize_with = "lenient")]
+    pub initial_sync_days: Option<u32>,
+    /// Items per page, 10 to 100 (seed; default 100).
+    #[serde(deserialize_with = "lenient")]
+    pub max_records_per_page: Option<u32>,
+    /// The deadline of one request (seed).
+    #[serde(deserialize_with = "lenient")]
+    pub request_timeout_seconds: Option<u64>,
+    /// Attempts per request, the first included (seed).
+    #[serde(deserialize_with = "lenient")]
+    pub retry_attempts: Option<u32>,
+    /// Read only what changed (seed; default true).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_incremental_sync: Option<bool>,
+    /// Sync repositories (seed; default true).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_repositories: Option<bool>,
+    /// Sync projects (seed; default true).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_projects: Option<bool>,
+    /// More logs (seed; `-v` or `RUST_LOG` do this in ci-sync).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_debug_logging: Option<bool>,
+    /// The account e-mail, with `api_token`.
+    pub email: Option<String>,
+    /// An API token (better: `BITBUCKET_API_TOKEN`).
+    pub api_token: Option<String>,
+    /// An access token (better: `BITBUCKET_ACCESS_TOKEN`).
+    pub access_token: Option<String>,
+    /// The workspaces to sync (default: every workspace the user can see).
+    #[serde(deserialize_with = "lenient_list")]
+    pub workspaces: Vec<String>,
+    /// The API's URL (default `https://api.bitbucket.org/2.0/`).
+    pub base_url: Option<String>,
+    /// Sync pipelines (default true).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_pipelines: Option<bool>,
+    /// Sync pull requests (default true).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_pull_requests: Option<bool>,
+    /// Every repository is read in full this often (deletions are seen then); default 24.
+    #[serde(deserialize_with = "lenient")]
+    pub full_check_hours: Option<u64>,
+    /// Repositories read at the same time.
+    #[serde(deserialize_with = "lenient")]
+    pub concurrency: Option<usize>,
+}
+
+/// A value given natively or, as the seed's JSON does, as a string (`"true"`, `"30"`).
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + serde::de::DeserializeOwned,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<T> {
+        Native(T),
+        Text(String),
+    }
+    match Option::<Either<T>>::deserialize(d)? {
+        None => Ok(None),
+        Some(Either::Native(v)) => Ok(Some(v)),
+        Some(Either::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Either::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("`{t}`: {e}"))),
+    }
+}
+
+/// A list given natively or as one comma-separated string.
+fn lenient_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        None => Vec::new(),
+        Some(Either::List(list)) => list,
+        Some(Either::Text(t)) => t
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Parses a duration such as `24h`, `90m`, `2d`, `30s` or `0`.
@@ -154,19 +262,35 @@ impl ConfigFile {
                 format!("cannot read the config file {}: {e}", path.display())
             })
         })?;
-        let config: ConfigFile = toml::from_str(&text)
-            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        let config: ConfigFile = if path.extension().is_some_and(|e| e == "json") {
+            // The Bitbucket seed connector's `configuration.json`: its keys at the top level.
+            let bitbucket: BitbucketSection = serde_json::from_str(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+            ConfigFile {
+                jenkins: None,
+                circleci: None,
+                bitbucket: Some(bitbucket),
+                destination: DestinationSection::default(),
+            }
+        } else {
+            toml::from_str(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
+        };
+        let bitbucket_secret = config.bitbucket.as_ref().is_some_and(|b| {
+            b.app_password.is_some() || b.api_token.is_some() || b.access_token.is_some()
+        });
         if config
             .jenkins
             .as_ref()
             .is_some_and(|j| j.api_token.is_some())
             || config.circleci.as_ref().is_some_and(|c| c.token.is_some())
+            || bitbucket_secret
         {
             warn_if_readable_by_others(path);
         }
-        if config.jenkins.is_none() && config.circleci.is_none() {
+        if config.jenkins.is_none() && config.circleci.is_none() && config.bitbucket.is_none() {
             return Err(CliError::Usage(format!(
-                "{} configures no source: add a [jenkins] or a [circleci] table (see examples/ci-sync.example.toml)",
+                "{} configures no source: add a [jenkins], [circleci] or [bitbucket] table (see examples/ci-sync.example.toml)",
                 path.display()
             )));
         }
@@ -243,6 +367,26 @@ mod tests {
         for bad in ["", "h", "12", "3 weeks", "-1h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_seed_connectors_json_with_every_value_a_string() {
+        let seed: BitbucketSection = serde_json::from_str(
+            r#"{"username": "alice", "app_password": "pw", "sync_frequency_hours": "6",
+                "initial_sync_days": "90", "max_records_per_page": "50", "request_timeout_seconds": "30",
+                "retry_attempts": "3", "enable_incremental_sync": "true", "enable_repositories": "true",
+                "enable_projects": "false", "enable_debug_logging": "false"}"#,
+        )
+        .unwrap();
+        assert_eq!(seed.initial_sync_days, Some(90));
+        assert_eq!(seed.enable_projects, Some(false));
+        assert_eq!(seed.max_records_per_page, Some(50));
+        let toml: ConfigFile = toml::from_str(
+            "[bitbucket]\nemail = \"a@example.com\"\nworkspaces = [\"acme\"]\ninitial_sync_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(toml.bitbucket.unwrap().workspaces, ["acme"]);
+        assert!(serde_json::from_str::<BitbucketSection>(r#"{"retry_attempts": "many"}"#).is_err());
     }
 
     #[test]

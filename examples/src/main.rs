@@ -11,6 +11,7 @@
 //! CIRCLECI_TOKEN=... ci-sync circleci pipelines gh/acme/web --branch main
 //! ```
 
+mod bitbucket_cmd;
 mod circleci_cmd;
 mod cli_error;
 mod config;
@@ -49,7 +50,8 @@ enum Command {
     /// Sync the built-in simulated Jenkins and CircleCI into an SQLite database: a full sync,
     /// then an incremental one (no server, no configuration needed).
     Demo(demo::DemoArgs),
-    /// Sync Jenkins and CircleCI into a database, incrementally (configured by `ci-sync.toml`).
+    /// Sync Jenkins, CircleCI and Bitbucket into a database, incrementally (configured by
+    /// `ci-sync.toml`).
     Run(sync_cmd::RunArgs),
     /// Read a Jenkins server: jobs, builds, artifacts, stages, console logs (JSON lines on
     /// stdout), and answer a Pipeline's input.
@@ -58,7 +60,11 @@ enum Command {
     /// stdout).
     #[command(name = "circleci")]
     CircleCi(circleci_cmd::CircleCiArgs),
-    /// Serve the demo's simulated Jenkins and CircleCI until stopped, to try the commands on.
+    /// Read Bitbucket Cloud: workspaces, repositories, projects, pipelines, pull requests,
+    /// commits (JSON lines on stdout).
+    Bitbucket(bitbucket_cmd::BitbucketArgs),
+    /// Serve the demo's simulated Jenkins, CircleCI and Bitbucket until stopped, to try the
+    /// commands on.
     Simulate(simulate_cmd::SimulateArgs),
 }
 
@@ -123,6 +129,7 @@ fn main() -> ExitCode {
             Command::Run(args) => sync_cmd::run(args, display).await,
             Command::Jenkins(args) => jenkins_cmd::run(args).await,
             Command::CircleCi(args) => circleci_cmd::run(args).await,
+            Command::Bitbucket(args) => bitbucket_cmd::run(args).await,
             Command::Simulate(args) => simulate_cmd::run(args).await,
         }
     });

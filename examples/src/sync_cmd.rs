@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cidata_bitbucket::Bitbucket;
+use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
 use cidata_circleci::sync::{CircleCiSource, CircleCiSyncOptions};
 use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_core::RetryPolicy;
@@ -17,7 +19,7 @@ use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
 use crate::cli_error::{CliError, Settings};
-use crate::config::{CircleCiSection, ConfigFile, JenkinsSection};
+use crate::config::{BitbucketSection, CircleCiSection, ConfigFile, JenkinsSection};
 use crate::progress::{Display, Reporter};
 
 /// Options of `ci-sync run`.
@@ -83,6 +85,12 @@ pub const JENKINS_WORDS: Vocabulary = Vocabulary {
 pub const CIRCLECI_WORDS: Vocabulary = Vocabulary {
     partitions: "projects",
     non_final: "running workflows",
+};
+
+/// The Bitbucket source's words.
+pub const BITBUCKET_WORDS: Vocabulary = Vocabulary {
+    partitions: "repositories",
+    non_final: "running pipelines",
 };
 
 /// One sync pass: the source, where to write, and how to report.
@@ -251,6 +259,80 @@ fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
     )
 }
 
+/// A secret from the environment first, else from the config file.
+fn secret(var: &str, configured: &Option<String>) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| configured.clone())
+}
+
+/// Builds the Bitbucket client and source from `[bitbucket]` (or the seed's JSON).
+fn bitbucket_from(b: &BitbucketSection) -> Result<BitbucketSource, CliError> {
+    let mut builder =
+        Bitbucket::builder().user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = &b.base_url {
+        builder = builder.base_url(url.clone());
+    }
+    let access_token = secret("BITBUCKET_ACCESS_TOKEN", &b.access_token);
+    let api_token = secret("BITBUCKET_API_TOKEN", &b.api_token);
+    let app_password = secret("BITBUCKET_APP_PASSWORD", &b.app_password);
+    builder = match (access_token, api_token, app_password) {
+        (Some(token), _, _) => builder.access_token(token),
+        (None, Some(token), _) => {
+            let email = b.email.clone().ok_or_else(|| {
+                CliError::Usage(
+                    "an API token needs the account's e-mail: set [bitbucket] email".into(),
+                )
+            })?;
+            builder.api_token(email, token)
+        }
+        (None, None, Some(password)) => {
+            let user = b.username.clone().ok_or_else(|| {
+                CliError::Usage("an app password needs [bitbucket] username".into())
+            })?;
+            builder.app_password(user, password)
+        }
+        (None, None, None) => builder,
+    };
+    if let Some(n) = b.max_records_per_page {
+        builder = builder.pagelen(n);
+    }
+    if let Some(n) = b.concurrency {
+        builder = builder.concurrency(n);
+    }
+    if let Some(s) = b.request_timeout_seconds {
+        builder = builder.request_timeout(Duration::from_secs(s));
+    }
+    if let Some(n) = b.retry_attempts {
+        builder = builder.retry(RetryPolicy {
+            max_attempts: n.max(1),
+            ..RetryPolicy::default()
+        });
+    }
+    if b.enable_debug_logging == Some(true) {
+        tracing::info!("enable_debug_logging: ci-sync's -v (or RUST_LOG=debug) gives debug logs");
+    }
+    let client = builder
+        .build()
+        .map_err(|e| CliError::Usage(format!("[bitbucket] base_url: {e}")))?;
+    let defaults = BitbucketSyncOptions::default();
+    let options = BitbucketSyncOptions {
+        workspaces: b.workspaces.clone(),
+        repositories: b.enable_repositories.unwrap_or(true),
+        projects: b.enable_projects.unwrap_or(true),
+        pipelines: b.enable_pipelines.unwrap_or(true),
+        pull_requests: b.enable_pull_requests.unwrap_or(true),
+        initial_sync_days: b.initial_sync_days.unwrap_or(defaults.initial_sync_days),
+        full_check: b
+            .full_check_hours
+            .map_or(defaults.full_check, |h| Duration::from_secs(h * 3600)),
+        incremental: b.enable_incremental_sync.unwrap_or(true),
+        ..defaults
+    };
+    Ok(BitbucketSource::new(client, options))
+}
+
 /// Prints the summary of one source's pass.
 fn report(
     display: Display,
@@ -340,6 +422,40 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         .await;
         match outcome {
             Ok(stats) => partial.extend(failed_partitions(&stats, "projects")),
+            Err(e) => failures.push(e),
+        }
+    }
+    if let Some(section) = &config.bitbucket
+        && !failures.iter().any(CliError::is_broken_pipe)
+    {
+        let outcome = async {
+            let source = bitbucket_from(section)?;
+            let base = source.client().base().to_string();
+            let concurrency = source.client().concurrency();
+            let tables = source.tables();
+            let destination = if config.jenkins.is_some() || config.circleci.is_some() {
+                reopen_destination(&url)?
+            } else {
+                open_destination(&url)?
+            };
+            let described = destination.describe();
+            let settings = Settings::bitbucket_config(&args.config);
+            let stats = sync_once(Pass {
+                source,
+                base: base.clone(),
+                destination,
+                concurrency,
+                display,
+                label: "bitbucket",
+                settings: &settings,
+            })
+            .await?;
+            report(display, &base, &described, &tables, BITBUCKET_WORDS, &stats);
+            Ok::<_, CliError>(stats)
+        }
+        .await;
+        match outcome {
+            Ok(stats) => partial.extend(failed_partitions(&stats, "repositories")),
             Err(e) => failures.push(e),
         }
     }

@@ -57,6 +57,7 @@ impl<T> ColumnDef<T> {
 ///         ColumnDef::new("id", ColumnType::Text, |r| r.id.clone().into()),
 ///         ColumnDef::new("duration_ms", ColumnType::Integer, |r| r.seconds.map(|s| s * 1000).into()),
 ///     ],
+///     soft_delete: None,
 /// };
 /// let schema = RUNS.schema();
 /// let record = RUNS.record(&Run { id: "a".into(), seconds: Some(2) }).unwrap();
@@ -70,12 +71,15 @@ pub struct TableDef<T: 'static> {
     pub key: &'static [&'static str],
     /// The columns, in order.
     pub columns: &'static [ColumnDef<T>],
+    /// The timestamp column a soft delete sets (`deleted_at`), if rows are marked deleted.
+    pub soft_delete: Option<&'static str>,
 }
 
 impl<T> TableDef<T> {
     /// The table's schema.
     pub fn schema(&self) -> TableSchema {
         let mut schema = TableSchema::new(self.name).primary_key(self.key.iter().copied());
+        schema.soft_delete = self.soft_delete.map(str::to_owned);
         schema.columns = self
             .columns
             .iter()

@@ -19,6 +19,7 @@ use percent_encoding::percent_decode_str;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::bitbucket::{BITBUCKET_PREFIX, BbTruth, BbWorld};
 use super::circleci::{CIRCLECI_PREFIX, CciTruth, CciWorld};
 use super::render::{
     build_value, console_text, job_value, pending_inputs_value, root_value, run_value,
@@ -31,6 +32,7 @@ pub const CONTEXT: &str = "/jenkins/";
 struct Shared {
     world: Mutex<World>,
     circleci: Mutex<CciWorld>,
+    bitbucket: Mutex<BbWorld>,
     /// `user:token` that basic auth must carry, if any.
     credentials: Option<(String, String)>,
     requests: AtomicU64,
@@ -88,6 +90,7 @@ impl Simulator {
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             circleci: Mutex::new(circleci),
+            bitbucket: Mutex::new(BbWorld::demo()),
             credentials,
             requests: AtomicU64::new(0),
             latency_ms: AtomicU64::new(0),
@@ -152,6 +155,34 @@ impl Simulator {
     pub fn advance(&self) {
         self.world().advance();
         self.circleci().advance();
+        self.bitbucket().advance();
+    }
+
+    /// The simulated Bitbucket's base URL: `http://127.0.0.1:PORT/2.0/`.
+    pub fn bitbucket_url(&self) -> String {
+        format!("http://{}{BITBUCKET_PREFIX}", self.addr)
+    }
+
+    /// Serves `world` as the simulated Bitbucket from now on.
+    pub fn set_bitbucket(&self, world: BbWorld) {
+        *self.bitbucket() = world;
+    }
+
+    /// What a complete Bitbucket sync must hold now.
+    pub fn bitbucket_truth(&self) -> BbTruth {
+        self.bitbucket().truth()
+    }
+
+    /// The simulated Bitbucket's workspace.
+    pub fn bitbucket_workspace(&self) -> String {
+        self.bitbucket().workspace.clone()
+    }
+
+    fn bitbucket(&self) -> MutexGuard<'_, BbWorld> {
+        self.shared
+            .bitbucket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// What a complete CircleCI sync must hold now.
@@ -294,6 +325,53 @@ fn circleci(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     )
 }
 
+/// The simulated Bitbucket: a bearer token or basic auth with the simulator's credentials.
+fn bitbucket(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Some((user, token)) = &shared.credentials {
+        let sent = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        // An app password goes with the username, an API token with the account's e-mail.
+        let basic = |login: &str| {
+            format!(
+                "Basic {}",
+                cidata_core::encode_base64(format!("{login}:{token}").as_bytes())
+            )
+        };
+        let accepted = [
+            format!("Bearer {token}"),
+            basic(user),
+            basic(&format!("{user}@example.com")),
+        ];
+        if !accepted.iter().any(|a| Some(a.as_str()) == sent) {
+            // As the real API: a plain-text 401.
+            return respond(StatusCode::UNAUTHORIZED, "text/plain", "Login failed");
+        }
+    }
+    let rest = &req.uri().path()[BITBUCKET_PREFIX.len()..];
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let query = req.uri().query().map(url_form).unwrap_or_default();
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let origin = format!("http://{host}");
+    let world = shared.bitbucket.lock().unwrap_or_else(|p| p.into_inner());
+    let (status, body) =
+        super::bitbucket::respond(&world, req.method().as_str(), &segments, &query, &origin);
+    respond(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        "application/json; charset=utf-8",
+        body.to_string(),
+    )
+}
+
 /// POSTs: answering an `input` step (proceed with parameters, or abort).
 async fn post(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     use http_body_util::BodyExt;
@@ -358,6 +436,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
     if req.uri().path().starts_with(CIRCLECI_PREFIX) {
         return circleci(shared, &req);
+    }
+    if req.uri().path().starts_with(BITBUCKET_PREFIX) {
+        return bitbucket(shared, &req);
     }
     if req.method() == hyper::Method::POST {
         return post(shared, req).await;

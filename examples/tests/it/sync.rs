@@ -136,10 +136,11 @@ pub(crate) fn dump_tables(db: &Path, tables: &[&str], with_synced_at: bool) -> V
             .map(|c| format!("quote({c})"))
             .collect::<Vec<_>>()
             .join(" || '|' || ");
+        // The key: `partition` for the state, the first column (`id`, `uuid`) for tables.
         let order = if table == "_ci_sync_state" {
-            "partition"
+            "partition".to_owned()
         } else {
-            "id"
+            cols[0].clone()
         };
         let mut stmt = conn
             .prepare(&format!("SELECT {select} FROM {table} ORDER BY {order}"))

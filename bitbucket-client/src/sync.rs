@@ -1,0 +1,765 @@
+//! The Bitbucket source of `cidata-sync` (feature `sync`): workspaces, projects and repositories
+//! (the seed connector's tables and columns first), then pipelines and pull requests of the
+//! repositories that moved.
+//!
+//! Discovery, per workspace (its checkpoint committed with its rows):
+//! - repositories changed since the last run (`q=updated_on >= cursor - lookback`, sorted by
+//!   `updated_on`: ties at the cursor are read again, never lost): usually one request;
+//! - every `full_check_hours` (and on the first run): the workspace, its projects and every
+//!   repository, so that deleted repositories get `deleted_at`;
+//! - a partition for each repository whose `updated_on` moved since its own checkpoint (a push
+//!   moves it), that holds pipelines not final, or that was last read a full check ago (for
+//!   pipelines a push did not start: by hand, by a schedule).
+//!
+//! A repository partition (its own checkpoint) reads pipelines newest first down to the first
+//! one it holds as final, reads again the ones it holds as not final, and reads pull requests
+//! changed since its cursor (every state). `initial_sync_days` bounds how far back the first run
+//! of a repository goes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cidata_sync::{
+    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Operation, RequestCounts, Result, Source,
+    State, TableDef, TableSchema, Value, now_ms,
+};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::models::{Pipeline, Project, PullRequest, PullRequestState, Repository, Workspace};
+use crate::{Bitbucket, ErrorKind, Filter, FilterValue, Query, parse_time};
+
+fn text(value: &Option<String>) -> Value {
+    value.clone().into()
+}
+
+fn time(value: &Option<String>) -> Value {
+    Value::timestamp(value.as_deref().and_then(parse_time))
+}
+
+fn raw(value: &cidata_core::raw::RawJson) -> Value {
+    Value::Json(value.get().to_owned())
+}
+
+/// A row with when it was read.
+pub struct Row<T> {
+    /// The model.
+    pub item: T,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A pull request with its repository.
+pub struct PullRequestRow {
+    /// The pull request.
+    pub item: PullRequest,
+    /// The repository's UUID.
+    pub repository_uuid: String,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A pipeline with its repository.
+pub struct PipelineRow {
+    /// The pipeline.
+    pub item: Pipeline,
+    /// The repository's UUID.
+    pub repository_uuid: String,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A project with its workspace.
+pub struct ProjectRow {
+    /// The project.
+    pub item: Project,
+    /// The workspace's UUID.
+    pub workspace_uuid: Option<String>,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// `bitbucket_workspaces`: the seed connector's columns, then `raw`.
+pub static WORKSPACES: TableDef<Row<Workspace>> = TableDef {
+    name: "bitbucket_workspaces",
+    key: &["uuid"],
+    columns: &[
+        ColumnDef::new("uuid", ColumnType::Text, |r| text(&r.item.uuid)),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.item.name)),
+        ColumnDef::new("slug", ColumnType::Text, |r| text(&r.item.slug)),
+        ColumnDef::new("type", ColumnType::Text, |r| text(&r.item.kind)),
+        ColumnDef::new("is_private", ColumnType::Boolean, |r| {
+            r.item.is_private.into()
+        }),
+        ColumnDef::new("created_on", ColumnType::Timestamp, |r| {
+            time(&r.item.created_on)
+        }),
+        ColumnDef::new("updated_on", ColumnType::Timestamp, |r| {
+            time(&r.item.updated_on)
+        }),
+        ColumnDef::new("website", ColumnType::Text, |r| text(&r.item.website)),
+        ColumnDef::new("location", ColumnType::Text, |r| text(&r.item.location)),
+        ColumnDef::new("has_publicly_visible_repos", ColumnType::Boolean, |r| {
+            r.item.has_publicly_visible_repos.into()
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+    ],
+    soft_delete: None,
+};
+
+/// `bitbucket_repositories`: the seed connector's columns, then `deleted_at` and `raw`.
+pub static REPOSITORIES: TableDef<Row<Repository>> = TableDef {
+    name: "bitbucket_repositories",
+    key: &["uuid"],
+    columns: &[
+        ColumnDef::new("uuid", ColumnType::Text, |r| text(&r.item.uuid)),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.item.name)),
+        ColumnDef::new("full_name", ColumnType::Text, |r| text(&r.item.full_name)),
+        ColumnDef::new("slug", ColumnType::Text, |r| text(&r.item.slug)),
+        ColumnDef::new("workspace_uuid", ColumnType::Text, |r| {
+            r.item
+                .workspace
+                .as_ref()
+                .and_then(|w| w.uuid.clone())
+                .into()
+        }),
+        ColumnDef::new("is_private", ColumnType::Boolean, |r| {
+            r.item.is_private.into()
+        }),
+        ColumnDef::new("description", ColumnType::Text, |r| {
+            text(&r.item.description)
+        }),
+        ColumnDef::new("scm", ColumnType::Text, |r| text(&r.item.scm)),
+        ColumnDef::new("website", ColumnType::Text, |r| text(&r.item.website)),
+        ColumnDef::new("language", ColumnType::Text, |r| text(&r.item.language)),
+        ColumnDef::new("has_issues", ColumnType::Boolean, |r| {
+            r.item.has_issues.into()
+        }),
+        ColumnDef::new("has_wiki", ColumnType::Boolean, |r| r.item.has_wiki.into()),
+        ColumnDef::new("size", ColumnType::Integer, |r| r.item.size.into()),
+        ColumnDef::new("created_on", ColumnType::Timestamp, |r| {
+            time(&r.item.created_on)
+        }),
+        ColumnDef::new("updated_on", ColumnType::Timestamp, |r| {
+            time(&r.item.updated_on)
+        }),
+        ColumnDef::new("pushed_on", ColumnType::Timestamp, |r| {
+            // Not in the API any more; kept for the seed's schema when a server sends it.
+            let value: Option<String> = r
+                .item
+                .raw
+                .parse::<serde_json::Value>()
+                .ok()
+                .and_then(|v| v.get("pushed_on")?.as_str().map(str::to_owned));
+            time(&value)
+        }),
+        ColumnDef::new("fork_policy", ColumnType::Text, |r| {
+            text(&r.item.fork_policy)
+        }),
+        ColumnDef::new("mainbranch_name", ColumnType::Text, |r| {
+            r.item
+                .mainbranch
+                .as_ref()
+                .and_then(|b| b.name.clone())
+                .into()
+        }),
+        ColumnDef::new("project_uuid", ColumnType::Text, |r| {
+            r.item.project.as_ref().and_then(|p| p.uuid.clone()).into()
+        }),
+        ColumnDef::new("project_name", ColumnType::Text, |r| {
+            r.item.project.as_ref().and_then(|p| p.name.clone()).into()
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+    ],
+    soft_delete: Some("deleted_at"),
+};
+
+/// `bitbucket_projects`: the seed connector's columns, then `raw`.
+pub static PROJECTS: TableDef<ProjectRow> = TableDef {
+    name: "bitbucket_projects",
+    key: &["uuid"],
+    columns: &[
+        ColumnDef::new("uuid", ColumnType::Text, |r| text(&r.item.uuid)),
+        ColumnDef::new("key", ColumnType::Text, |r| text(&r.item.key)),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.item.name)),
+        ColumnDef::new("workspace_uuid", ColumnType::Text, |r| {
+            text(&r.workspace_uuid)
+        }),
+        ColumnDef::new("description", ColumnType::Text, |r| {
+            text(&r.item.description)
+        }),
+        ColumnDef::new("is_private", ColumnType::Boolean, |r| {
+            r.item.is_private.into()
+        }),
+        ColumnDef::new("created_on", ColumnType::Timestamp, |r| {
+            time(&r.item.created_on)
+        }),
+        ColumnDef::new("updated_on", ColumnType::Timestamp, |r| {
+            time(&r.item.updated_on)
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+    ],
+    soft_delete: None,
+};
+
+/// `bitbucket_pipelines`.
+pub static PIPELINES: TableDef<PipelineRow> = TableDef {
+    name: "bitbucket_pipelines",
+    key: &["uuid"],
+    columns: &[
+        ColumnDef::new("uuid", ColumnType::Text, |r| text(&r.item.uuid)),
+        ColumnDef::new("repository_uuid", ColumnType::Text, |r| {
+            r.repository_uuid.clone().into()
+        }),
+        ColumnDef::new("build_number", ColumnType::Integer, |r| {
+            r.item.build_number.into()
+        }),
+        ColumnDef::new("state", ColumnType::Text, |r| {
+            let state = r.item.state.as_ref().and_then(|s| s.name.as_ref());
+            state.map(|n| n.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("result", ColumnType::Text, |r| {
+            let state = r.item.state.as_ref();
+            state.and_then(|s| s.result.as_ref()?.name.clone()).into()
+        }),
+        ColumnDef::new("trigger_type", ColumnType::Text, |r| {
+            let trigger = r.item.trigger.as_ref();
+            trigger
+                .and_then(|t| t.name.clone().or_else(|| t.kind.clone()))
+                .into()
+        }),
+        ColumnDef::new("ref_name", ColumnType::Text, |r| {
+            r.item
+                .target
+                .as_ref()
+                .and_then(|t| t.ref_name.clone())
+                .into()
+        }),
+        ColumnDef::new("commit_hash", ColumnType::Text, |r| {
+            let target = r.item.target.as_ref();
+            target.and_then(|t| t.commit.as_ref()?.hash.clone()).into()
+        }),
+        ColumnDef::new("creator", ColumnType::Text, |r| {
+            r.item
+                .creator
+                .as_ref()
+                .and_then(|c| c.display_name.clone())
+                .into()
+        }),
+        ColumnDef::new("created_on", ColumnType::Timestamp, |r| {
+            time(&r.item.created_on)
+        }),
+        ColumnDef::new("completed_on", ColumnType::Timestamp, |r| {
+            time(&r.item.completed_on)
+        }),
+        ColumnDef::new("duration_s", ColumnType::Integer, |r| {
+            // Running pipelines report the time so far: NULL until final.
+            r.item
+                .duration_in_seconds
+                .filter(|_| r.item.is_final())
+                .into()
+        }),
+        ColumnDef::new("build_seconds_used", ColumnType::Integer, |r| {
+            r.item.build_seconds_used.into()
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| {
+            r.item.is_final().into()
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+    ],
+    soft_delete: None,
+};
+
+/// `bitbucket_pull_requests`, keyed by repository and number (`{uuid}#12`).
+pub static PULL_REQUESTS: TableDef<PullRequestRow> = TableDef {
+    name: "bitbucket_pull_requests",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            r.item
+                .id
+                .map(|n| format!("{}#{n}", r.repository_uuid))
+                .into()
+        }),
+        ColumnDef::new("repository_uuid", ColumnType::Text, |r| {
+            r.repository_uuid.clone().into()
+        }),
+        ColumnDef::new("number", ColumnType::Integer, |r| r.item.id.into()),
+        ColumnDef::new("title", ColumnType::Text, |r| text(&r.item.title)),
+        ColumnDef::new("state", ColumnType::Text, |r| {
+            r.item.state.as_ref().map(|s| s.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("author", ColumnType::Text, |r| {
+            r.item
+                .author
+                .as_ref()
+                .and_then(|a| a.display_name.clone())
+                .into()
+        }),
+        ColumnDef::new("source_branch", ColumnType::Text, |r| {
+            let source = r.item.source.as_ref();
+            source.and_then(|e| e.branch.as_ref()?.name.clone()).into()
+        }),
+        ColumnDef::new("destination_branch", ColumnType::Text, |r| {
+            let destination = r.item.destination.as_ref();
+            destination
+                .and_then(|e| e.branch.as_ref()?.name.clone())
+                .into()
+        }),
+        ColumnDef::new("created_on", ColumnType::Timestamp, |r| {
+            time(&r.item.created_on)
+        }),
+        ColumnDef::new("updated_on", ColumnType::Timestamp, |r| {
+            time(&r.item.updated_on)
+        }),
+        ColumnDef::new("merge_commit", ColumnType::Text, |r| {
+            r.item
+                .merge_commit
+                .as_ref()
+                .and_then(|c| c.hash.clone())
+                .into()
+        }),
+        ColumnDef::new("comment_count", ColumnType::Integer, |r| {
+            r.item.comment_count.into()
+        }),
+        ColumnDef::new("task_count", ColumnType::Integer, |r| {
+            r.item.task_count.into()
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+    ],
+    soft_delete: None,
+};
+
+/// Options of the Bitbucket source, with the seed connector's defaults.
+#[derive(Debug, Clone)]
+pub struct BitbucketSyncOptions {
+    /// The workspaces to sync (slugs); empty: every workspace the user can see.
+    pub workspaces: Vec<String>,
+    /// Sync repositories.
+    pub repositories: bool,
+    /// Sync projects.
+    pub projects: bool,
+    /// Sync pipelines of repositories.
+    pub pipelines: bool,
+    /// Sync pull requests of repositories.
+    pub pull_requests: bool,
+    /// How far back pipelines and pull requests go on a repository's first run.
+    pub initial_sync_days: u32,
+    /// Every repository, project and workspace is read in full this often (deleted repositories
+    /// are seen then), and every repository's pipelines checked for runs a push did not start.
+    pub full_check: Duration,
+    /// Read again what changed this long before the cursor (clock skew, late commits).
+    pub lookback: Duration,
+    /// Read everything on every run (the seed's `enable_incremental_sync = false`).
+    pub incremental: bool,
+}
+
+impl Default for BitbucketSyncOptions {
+    fn default() -> Self {
+        BitbucketSyncOptions {
+            workspaces: Vec::new(),
+            repositories: true,
+            projects: true,
+            pipelines: true,
+            pull_requests: true,
+            initial_sync_days: 30,
+            full_check: Duration::from_secs(24 * 3600),
+            lookback: Duration::from_secs(300),
+            incremental: true,
+        }
+    }
+}
+
+/// The version of the saved states; an older one makes a full read once.
+const STATE_VERSION: u32 = 1;
+
+/// What a workspace's checkpoint remembers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct WorkspaceState {
+    #[serde(default)]
+    version: u32,
+    /// The newest `updated_on` of a repository read, ms.
+    cursor_ms: Option<i64>,
+    /// When every repository was last read, ms.
+    full_check_ms: Option<i64>,
+    /// Each repository's `updated_on` when last read, by UUID (also: which repositories exist).
+    #[serde(default)]
+    repositories: BTreeMap<String, Option<i64>>,
+}
+
+/// What a repository's checkpoint remembers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RepositoryState {
+    #[serde(default)]
+    version: u32,
+    /// The repository's `updated_on` when its pipelines and pull requests were read, ms.
+    updated_ms: Option<i64>,
+    /// When they were read, ms (a repository is read again at least every full check).
+    checked_ms: Option<i64>,
+    /// The newest pipeline build number read.
+    newest_pipeline: Option<i64>,
+    /// Pipelines read while not final: read again until they are.
+    #[serde(default)]
+    pending_pipelines: Vec<String>,
+    /// The newest `updated_on` of a pull request read, ms.
+    pull_request_cursor_ms: Option<i64>,
+}
+
+/// A repository to read in this run.
+#[derive(Debug)]
+pub struct RepositoryPartition {
+    workspace: String,
+    slug: String,
+    uuid: String,
+    /// Its `updated_on` as listed (none when it was not listed in this run).
+    updated_ms: Option<i64>,
+    previous: RepositoryState,
+}
+
+/// The Bitbucket source.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use cidata_bitbucket::{Bitbucket, sync::{BitbucketSource, BitbucketSyncOptions}};
+/// let bitbucket = Bitbucket::builder().api_token("alice@example.com", "...").build()?;
+/// let source = BitbucketSource::new(bitbucket, BitbucketSyncOptions::default());
+/// let destination = cidata_sync::SqliteDestination::open("ci-sync.db")?;
+/// let stats = cidata_sync::Engine::new().run(std::sync::Arc::new(source), Box::new(destination)).await?;
+/// println!("{} rows, {} requests", stats.rows_upserted(), stats.requests);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BitbucketSource {
+    client: Bitbucket,
+    options: Arc<BitbucketSyncOptions>,
+    name: String,
+}
+
+fn api(e: cidata_core::Error) -> Error {
+    Error::source(e)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn workspace_key(slug: &str) -> String {
+    format!("workspace:{slug}")
+}
+
+fn repository_key(uuid: &str) -> String {
+    format!("repository:{uuid}")
+}
+
+fn state_of<T: serde::de::DeserializeOwned + Default>(state: &State, key: &str) -> T {
+    state
+        .get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+impl BitbucketSource {
+    /// A source reading through `client` with `options`.
+    pub fn new(client: Bitbucket, options: BitbucketSyncOptions) -> BitbucketSource {
+        BitbucketSource {
+            client,
+            options: Arc::new(options),
+            name: "bitbucket".to_owned(),
+        }
+    }
+
+    /// The name state is saved under (default `bitbucket`).
+    pub fn named(mut self, name: impl Into<String>) -> BitbucketSource {
+        self.name = name.into();
+        self
+    }
+
+    /// The client this source reads through.
+    pub fn client(&self) -> &Bitbucket {
+        &self.client
+    }
+
+    /// The workspaces to sync: configured, or every one the user can see.
+    async fn workspace_slugs(&self) -> Result<Vec<String>> {
+        if !self.options.workspaces.is_empty() {
+            return Ok(self.options.workspaces.clone());
+        }
+        let access: Vec<_> = self
+            .client
+            .user_workspaces()
+            .try_collect()
+            .await
+            .map_err(api)?;
+        Ok(access
+            .into_iter()
+            .filter_map(|a| a.workspace.and_then(|w| w.slug))
+            .collect())
+    }
+
+    /// Reads one repository's pipelines and pull requests.
+    fn read_repository(&self, p: RepositoryPartition) -> BoxStream<'static, Result<Operation>> {
+        let source = self.clone();
+        let stream = async_stream::try_stream! {
+            let options = source.options.clone();
+            let previous = if p.previous.version == STATE_VERSION { p.previous } else { RepositoryState::default() };
+            let first_run = previous.newest_pipeline.is_none() && previous.pull_request_cursor_ms.is_none();
+            let since_ms = now_ms() - i64::from(options.initial_sync_days) * 86_400_000;
+            let mut state = RepositoryState {
+                version: STATE_VERSION,
+                updated_ms: p.updated_ms.or(previous.updated_ms),
+                checked_ms: Some(now_ms()),
+                ..previous.clone()
+            };
+            let synced_at = now_ms();
+            if options.pipelines {
+                let pending: BTreeSet<String> = previous.pending_pipelines.iter().cloned().collect();
+                let mut seen = BTreeSet::new();
+                let mut still_pending = Vec::new();
+                let query = Query::new().sort_desc("created_on");
+                let listed = source.client.pipelines(&p.workspace, &p.slug, &query);
+                let mut listed = std::pin::pin!(listed);
+                loop {
+                    let pipeline = match listed.try_next().await {
+                        Ok(Some(pipeline)) => pipeline,
+                        Ok(None) => break,
+                        // A repository without Pipelines enabled has none.
+                        Err(e) if e.kind() == ErrorKind::NotFound => break,
+                        Err(e) => Err(api(e))?,
+                    };
+                    let uuid = pipeline.uuid.clone().unwrap_or_default();
+                    let held = previous.newest_pipeline.is_some_and(|n| pipeline.build_number.is_some_and(|b| b <= n));
+                    if held && !pending.contains(&uuid) {
+                        break;
+                    }
+                    let old = pipeline.created_on.as_deref().and_then(parse_time).is_some_and(|t| t < since_ms);
+                    if first_run && old {
+                        break;
+                    }
+                    seen.insert(uuid.clone());
+                    state.newest_pipeline = state.newest_pipeline.max(pipeline.build_number);
+                    if !pipeline.is_final() {
+                        still_pending.push(uuid);
+                    }
+                    yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
+                }
+                for uuid in pending.iter().filter(|u| !seen.contains(*u)) {
+                    match source.client.pipeline(&p.workspace, &p.slug, uuid).await {
+                        Ok(pipeline) => {
+                            if !pipeline.is_final() {
+                                still_pending.push(uuid.clone());
+                            }
+                            yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
+                        }
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        Err(e) => Err(api(e))?,
+                    }
+                }
+                state.pending_pipelines = still_pending;
+            }
+            if options.pull_requests {
+                let from = previous.pull_request_cursor_ms.map_or(since_ms, |c| c - millis(options.lookback));
+                let query = Query::new()
+                    .filter(Filter::gte("updated_on", FilterValue::time_ms(from)))
+                    .sort_asc("updated_on");
+                let all_states = [PullRequestState::Open, PullRequestState::Merged, PullRequestState::Declined, PullRequestState::Superseded];
+                let listed = source.client.pull_requests(&p.workspace, &p.slug, &all_states, &query);
+                let mut listed = std::pin::pin!(listed);
+                while let Some(pr) = listed.try_next().await.map_err(api)? {
+                    let updated = pr.updated_on.as_deref().and_then(parse_time);
+                    state.pull_request_cursor_ms = state.pull_request_cursor_ms.max(updated);
+                    yield Operation::Upsert(PULL_REQUESTS.record(&PullRequestRow { item: pr, repository_uuid: p.uuid.clone(), synced_at })?);
+                }
+                state.pull_request_cursor_ms = state.pull_request_cursor_ms.or(Some(from));
+            }
+            let non_final = state.pending_pipelines.len() as u64;
+            yield Operation::Checkpoint(Checkpoint {
+                partition: repository_key(&p.uuid),
+                state: serde_json::to_value(&state).map_err(|e| Error::Record(e.to_string()))?,
+                non_final,
+            });
+        };
+        stream.boxed()
+    }
+}
+
+impl Source for BitbucketSource {
+    type Partition = RepositoryPartition;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tables(&self) -> Vec<TableSchema> {
+        let o = &self.options;
+        let mut tables = vec![WORKSPACES.schema()];
+        if o.repositories || o.pipelines || o.pull_requests {
+            tables.push(REPOSITORIES.schema());
+        }
+        if o.projects {
+            tables.push(PROJECTS.schema());
+        }
+        if o.pipelines {
+            tables.push(PIPELINES.schema());
+        }
+        if o.pull_requests {
+            tables.push(PULL_REQUESTS.schema());
+        }
+        tables
+    }
+
+    fn discover(&self, state: State) -> BoxStream<'static, Result<Discovery<RepositoryPartition>>> {
+        let source = self.clone();
+        let stream = async_stream::try_stream! {
+            let options = source.options.clone();
+            let now = now_ms();
+            for slug in source.workspace_slugs().await? {
+                let previous: WorkspaceState = state_of(&state, &workspace_key(&slug));
+                let previous = if previous.version == STATE_VERSION { previous } else { WorkspaceState::default() };
+                let full = !options.incremental
+                    || previous.full_check_ms.is_none_or(|t| now - t >= millis(options.full_check));
+                let synced_at = now_ms();
+                let mut next = WorkspaceState { version: STATE_VERSION, ..previous.clone() };
+                if full {
+                    let workspace = source.client.workspace(&slug).await.map_err(api)?;
+                    let workspace_uuid = workspace.uuid.clone();
+                    yield Discovery::Operation(Operation::Upsert(WORKSPACES.record(&Row { item: workspace, synced_at })?));
+                    if options.projects {
+                        let projects = source.client.projects(&slug, &Query::new());
+                        let mut projects = std::pin::pin!(projects);
+                        while let Some(project) = projects.try_next().await.map_err(api)? {
+                            let row = ProjectRow { item: project, workspace_uuid: workspace_uuid.clone(), synced_at };
+                            yield Discovery::Operation(Operation::Upsert(PROJECTS.record(&row)?));
+                        }
+                    }
+                }
+                // Repositories: all of them at a full check, else those changed since the cursor.
+                let query = match (full, previous.cursor_ms) {
+                    (false, Some(cursor)) => Query::new()
+                        .filter(Filter::gte("updated_on", FilterValue::time_ms(cursor - millis(options.lookback))))
+                        .sort_asc("updated_on"),
+                    _ => Query::new().sort_asc("updated_on"),
+                };
+                let mut listed = BTreeSet::new();
+                let mut to_read: Vec<(String, String, Option<i64>)> = Vec::new();
+                let repositories = source.client.repositories(&slug, &query);
+                let mut repositories = std::pin::pin!(repositories);
+                while let Some(repo) = repositories.try_next().await.map_err(api)? {
+                    let (Some(uuid), Some(repo_slug)) = (repo.uuid.clone(), repo.slug.clone()) else { continue };
+                    let updated = repo.updated_on.as_deref().and_then(parse_time);
+                    next.cursor_ms = next.cursor_ms.max(updated);
+                    listed.insert(uuid.clone());
+                    // Decided by the repository's own checkpoint, committed with its rows: a run
+                    // killed before a repository was read reads it next time.
+                    let own: RepositoryState = state_of(&state, &repository_key(&uuid));
+                    let own = if own.version == STATE_VERSION { own } else { RepositoryState::default() };
+                    let moved = own.updated_ms != updated;
+                    let due = own.checked_ms.is_none_or(|t| now - t >= millis(options.full_check));
+                    if moved || due || !options.incremental || !own.pending_pipelines.is_empty() {
+                        to_read.push((uuid.clone(), repo_slug, updated));
+                    }
+                    next.repositories.insert(uuid, updated);
+                    if options.repositories || options.pipelines || options.pull_requests {
+                        yield Discovery::Operation(Operation::Upsert(REPOSITORIES.record(&Row { item: repo, synced_at })?));
+                    }
+                }
+                // Repositories holding pipelines not final that did not move: read them too.
+                let listed_to_read: BTreeSet<String> = to_read.iter().map(|(u, _, _)| u.clone()).collect();
+                for uuid in previous.repositories.keys() {
+                    if listed_to_read.contains(uuid) || listed.contains(uuid) {
+                        continue;
+                    }
+                    let repo_state: RepositoryState = state_of(&state, &repository_key(uuid));
+                    if !repo_state.pending_pipelines.is_empty() {
+                        to_read.push((uuid.clone(), uuid.clone(), None));
+                    }
+                }
+                if full {
+                    // Gone since the last full check: marked deleted, never dropped.
+                    for uuid in previous.repositories.keys().filter(|u| !listed.contains(*u)) {
+                        yield Discovery::Operation(Operation::SoftDelete {
+                            table: REPOSITORIES.name.into(),
+                            key: vec![Value::Text(uuid.clone())],
+                            at_ms: now,
+                        });
+                        next.repositories.remove(uuid);
+                    }
+                    next.full_check_ms = Some(now);
+                }
+                yield Discovery::Operation(Operation::Checkpoint(Checkpoint {
+                    partition: workspace_key(&slug),
+                    state: serde_json::to_value(&next).map_err(|e| Error::Record(e.to_string()))?,
+                    non_final: 0,
+                }));
+                if options.pipelines || options.pull_requests {
+                    for (uuid, repo_slug, updated_ms) in to_read {
+                        let previous = state_of(&state, &repository_key(&uuid));
+                        yield Discovery::Partition(RepositoryPartition { workspace: slug.clone(), slug: repo_slug, uuid, updated_ms, previous });
+                    }
+                }
+            }
+        };
+        stream.boxed()
+    }
+
+    fn partition_key(&self, partition: &RepositoryPartition) -> String {
+        repository_key(&partition.uuid)
+    }
+
+    fn read(&self, partition: RepositoryPartition) -> BoxStream<'static, Result<Operation>> {
+        self.read_repository(partition)
+    }
+
+    fn request_counts(&self) -> RequestCounts {
+        let s = self.client.stats().snapshot();
+        RequestCounts {
+            requests: s.requests,
+            retries: s.retries,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_validate() {
+        for schema in [
+            WORKSPACES.schema(),
+            REPOSITORIES.schema(),
+            PROJECTS.schema(),
+            PIPELINES.schema(),
+            PULL_REQUESTS.schema(),
+        ] {
+            schema.validate().unwrap();
+        }
+        let repositories = REPOSITORIES.schema();
+        assert_eq!(repositories.columns[0].name, "uuid");
+        assert_eq!(
+            repositories
+                .columns
+                .iter()
+                .position(|c| c.name == "synced_at"),
+            Some(20),
+            "the seed's 21 columns first"
+        );
+    }
+}
