@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use cidata_bitbucket::Bitbucket;
+use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
 use cidata_circleci::sync::CircleCiSource;
 use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_cli::simulator::{Simulator, World};
@@ -17,8 +19,8 @@ use crate::cli_error::{CliError, Settings};
 use crate::progress::Display;
 use crate::simulate_cmd;
 use crate::sync_cmd::{
-    CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination, reopen_destination,
-    summary, sync_once,
+    BITBUCKET_WORDS, CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination,
+    reopen_destination, summary, sync_once,
 };
 
 /// Options of `ci-sync demo`.
@@ -58,7 +60,7 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
 }
 
 /// The queries the demo suggests, each a question a dashboard asks. The tests run every one.
-pub const QUERIES: [(&str, &str); 5] = [
+pub const QUERIES: [(&str, &str); 6] = [
     (
         "Builds and failures per job",
         "SELECT job_name, count(*) AS builds, sum(result = 'FAILURE') AS failures FROM jenkins_builds GROUP BY job_name ORDER BY failures DESC",
@@ -74,6 +76,10 @@ pub const QUERIES: [(&str, &str); 5] = [
     (
         "CircleCI workflows: success rate and average duration",
         "SELECT project_slug, name, count(*) AS runs, round(avg(status = 'success') * 100) AS success_pct, round(avg(duration_ms) / 1000.0) AS avg_s FROM circleci_workflows GROUP BY project_slug, name",
+    ),
+    (
+        "Bitbucket pipelines per repository and result",
+        "SELECT r.full_name, p.result, count(*) AS pipelines FROM bitbucket_pipelines p JOIN bitbucket_repositories r ON r.uuid = p.repository_uuid WHERE r.deleted_at IS NULL GROUP BY r.full_name, p.result ORDER BY r.full_name",
     ),
     (
         "What the next incremental sync starts from",
@@ -105,7 +111,8 @@ fn counts(path: &Path, tables: &[&str]) -> Option<Vec<u64>> {
         .collect()
 }
 
-/// A count the database should have: its name in the report, the table, the simulator's truth.
+/// A count the database should have: its name in the report, the table (with a filter if any),
+/// the simulator's truth.
 type Expected = (&'static str, &'static str, u64);
 
 /// Compares the database with what the simulated servers hold, one line per system.
@@ -115,7 +122,8 @@ fn check(path: Option<&Path>, sim: &Simulator) -> Vec<String> {
     };
     let truth = sim.truth();
     let circleci = sim.circleci_truth();
-    let systems: [(&str, Vec<Expected>); 2] = [
+    let bitbucket = sim.bitbucket_truth();
+    let systems: [(&str, Vec<Expected>); 3] = [
         (
             "Jenkins",
             vec![
@@ -131,6 +139,27 @@ fn check(path: Option<&Path>, sim: &Simulator) -> Vec<String> {
                 ("pipelines", "circleci_pipelines", circleci.pipelines),
                 ("workflows", "circleci_workflows", circleci.workflows),
                 ("jobs", "circleci_jobs", circleci.jobs),
+            ],
+        ),
+        (
+            "Bitbucket",
+            vec![
+                (
+                    "repositories",
+                    "bitbucket_repositories WHERE deleted_at IS NULL",
+                    bitbucket.repositories,
+                ),
+                ("projects", "bitbucket_projects", bitbucket.projects),
+                (
+                    "pipelines",
+                    "bitbucket_pipelines WHERE repository_uuid IN (SELECT uuid FROM bitbucket_repositories WHERE deleted_at IS NULL)",
+                    bitbucket.pipelines,
+                ),
+                (
+                    "pull requests",
+                    "bitbucket_pull_requests WHERE repository_uuid IN (SELECT uuid FROM bitbucket_repositories WHERE deleted_at IS NULL)",
+                    bitbucket.pull_requests,
+                ),
             ],
         ),
     ];
@@ -204,6 +233,32 @@ async fn pass(
     })
     .await?;
     lines.extend(summary(&stats, &tables, CIRCLECI_WORDS));
+
+    let bitbucket = Bitbucket::builder()
+        .base_url(sim.bitbucket_url())
+        .access_token(simulate_cmd::TOKEN)
+        .build()
+        .map_err(|e| CliError::api(e, &settings, None))?;
+    // A full check on every pass, so that the demo shows a deleted repository marked.
+    let options = BitbucketSyncOptions {
+        workspaces: vec![sim.bitbucket_workspace()],
+        full_check: std::time::Duration::ZERO,
+        ..BitbucketSyncOptions::default()
+    };
+    let source = BitbucketSource::new(bitbucket, options);
+    let tables = source.tables();
+    lines.push("  Bitbucket".to_owned());
+    let stats = sync_once(Pass {
+        concurrency: source.client().concurrency(),
+        base: sim.bitbucket_url(),
+        source,
+        destination: reopen_destination(dest)?,
+        display,
+        label: &format!("{label}: bitbucket"),
+        settings: &settings,
+    })
+    .await?;
+    lines.extend(summary(&stats, &tables, BITBUCKET_WORDS));
     Ok(lines)
 }
 
@@ -256,6 +311,15 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         circleci.workflows,
         circleci.running
     ));
+    let bitbucket = sim.bitbucket_truth();
+    say(format!(
+        "Simulated Bitbucket at {} ({} repositories, {} pipelines, {} running, {} pull requests)",
+        sim.bitbucket_url(),
+        bitbucket.repositories,
+        bitbucket.pipelines,
+        bitbucket.running,
+        bitbucket.pull_requests
+    ));
 
     say("\n1. Full sync".to_owned());
     pass(&sim, &args.dest, display, "full sync")
@@ -268,9 +332,15 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
     let truth = sim.truth();
     let circleci = sim.circleci_truth();
     say(format!(
-        "\n2. The servers moved on: running builds and workflows finished, new ones started, a \
-         workflow was rerun ({} builds, {} running; {} workflows, {} running)",
-        truth.builds, truth.running, circleci.workflows, circleci.running
+        "\n2. The servers moved on: running builds, workflows and pipelines finished, new ones \
+         started, a workflow was rerun, a repository renamed and one deleted ({} builds, {} \
+         running; {} workflows, {} running; {} repositories, {} pipelines running)",
+        truth.builds,
+        truth.running,
+        circleci.workflows,
+        circleci.running,
+        sim.bitbucket_truth().repositories,
+        sim.bitbucket_truth().running
     ));
     say("   Incremental sync".to_owned());
     pass(&sim, &args.dest, display, "incremental sync")

@@ -101,8 +101,21 @@ pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
     if let Some(first) = projects.first() {
         lines.push(format!("  ci-sync circleci pipelines {first}"));
     }
+    let bitbucket = sim.bitbucket_url();
     lines.push(String::new());
-    lines.push("Or sync both: a ci-sync.toml with".to_owned());
+    lines.push(format!(
+        "Simulated Bitbucket at {bitbucket} (user {USER}, app password {TOKEN}): workspace {}",
+        sim.bitbucket_workspace()
+    ));
+    lines.push(format!(
+        "  export BITBUCKET_URL={bitbucket} BITBUCKET_USERNAME={USER} BITBUCKET_APP_PASSWORD={TOKEN}"
+    ));
+    lines.push(format!(
+        "  ci-sync bitbucket repos {}",
+        sim.bitbucket_workspace()
+    ));
+    lines.push(String::new());
+    lines.push("Or sync them all: a ci-sync.toml with".to_owned());
     lines.push(format!(
         "  [jenkins]\n  base_url = \"{url}\"\n  username = \"{USER}\""
     ));
@@ -112,7 +125,10 @@ pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
         quoted.join(", ")
     ));
     lines.push(format!(
-        "then `JENKINS_API_TOKEN={TOKEN} CIRCLECI_TOKEN={TOKEN} ci-sync run`."
+        "  [bitbucket]\n  base_url = \"{bitbucket}\"\n  username = \"{USER}\""
+    ));
+    lines.push(format!(
+        "then `JENKINS_API_TOKEN={TOKEN} CIRCLECI_TOKEN={TOKEN} BITBUCKET_APP_PASSWORD={TOKEN} ci-sync run`."
     ));
     let mut stdout = std::io::stdout().lock();
     for line in lines {

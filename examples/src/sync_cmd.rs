@@ -138,7 +138,7 @@ pub fn summary(stats: &RunStats, tables: &[TableSchema], words: Vocabulary) -> V
     let mut lines = Vec::new();
     for table in tables {
         let c = stats.tables.get(&table.name).copied().unwrap_or_default();
-        let mut line = format!("  {:<20} {:>7} rows written", table.name, c.upserted);
+        let mut line = format!("  {:<24} {:>7} rows written", table.name, c.upserted);
         if c.unchanged > 0 {
             line.push_str(&format!(", {} unchanged", c.unchanged));
         }

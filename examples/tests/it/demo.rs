@@ -52,10 +52,15 @@ async fn the_demo_runs_with_no_configuration_and_every_printed_query_works() {
         "the demo ends with the next step: {stdout}"
     );
     let queries = printed_queries(&stdout);
-    assert_eq!(queries.len(), 5, "{stdout}");
+    assert_eq!(queries.len(), 6, "{stdout}");
     assert!(
         stdout.contains("database vs CircleCI: pipelines 35/35, workflows 72/72, jobs 216/216"),
         "the demo syncs CircleCI too, reruns included: {stdout}"
+    );
+    assert!(
+        stdout.contains("database vs Bitbucket: repositories 8/8, projects 3/3, pipelines 52/52, pull requests 24/24")
+            && stdout.contains("1 marked deleted"),
+        "and Bitbucket, a deleted repository marked: {stdout}"
     );
     let conn = Connection::open(dir.join("ci sync.db")).unwrap();
     for (db, sql) in queries {
