@@ -431,6 +431,9 @@ pub struct RepositoryPartition {
     uuid: String,
     /// Its `updated_on` as listed (none when it was not listed in this run).
     updated_ms: Option<i64>,
+    /// Whether to read its pull requests: it moved or is due; not when it is read only for its
+    /// running pipelines.
+    pull_requests: bool,
     previous: RepositoryState,
 }
 
@@ -574,7 +577,7 @@ impl BitbucketSource {
                 }
                 state.pending_pipelines = still_pending;
             }
-            if options.pull_requests {
+            if options.pull_requests && p.pull_requests {
                 let from = previous.pull_request_cursor_ms.map_or(since_ms, |c| c - millis(options.lookback));
                 let query = Query::new()
                     .filter(Filter::gte("updated_on", FilterValue::time_ms(from)))
@@ -582,7 +585,14 @@ impl BitbucketSource {
                 let all_states = [PullRequestState::Open, PullRequestState::Merged, PullRequestState::Declined, PullRequestState::Superseded];
                 let listed = source.client.pull_requests(&p.workspace, &p.slug, &all_states, &query);
                 let mut listed = std::pin::pin!(listed);
-                while let Some(pr) = listed.try_next().await.map_err(api)? {
+                loop {
+                    let pr = match listed.try_next().await {
+                        Ok(Some(pr)) => pr,
+                        Ok(None) => break,
+                        // Deleted since it was listed: the next full check marks it.
+                        Err(e) if e.kind() == ErrorKind::NotFound => break,
+                        Err(e) => Err(api(e))?,
+                    };
                     let updated = pr.updated_on.as_deref().and_then(parse_time);
                     state.pull_request_cursor_ms = state.pull_request_cursor_ms.max(updated);
                     yield Operation::Upsert(PULL_REQUESTS.record(&PullRequestRow { item: pr, repository_uuid: p.uuid.clone(), synced_at })?);
@@ -658,7 +668,8 @@ impl Source for BitbucketSource {
                     _ => Query::new().sort_asc("updated_on"),
                 };
                 let mut listed = BTreeSet::new();
-                let mut to_read: Vec<(String, String, Option<i64>)> = Vec::new();
+                // (uuid, slug, updated_on, read its pull requests)
+                let mut to_read: Vec<(String, String, Option<i64>, bool)> = Vec::new();
                 let repositories = source.client.repositories(&slug, &query);
                 let mut repositories = std::pin::pin!(repositories);
                 while let Some(repo) = repositories.try_next().await.map_err(api)? {
@@ -672,23 +683,29 @@ impl Source for BitbucketSource {
                     let own = if own.version == STATE_VERSION { own } else { RepositoryState::default() };
                     let moved = own.updated_ms != updated;
                     let due = own.checked_ms.is_none_or(|t| now - t >= millis(options.full_check));
-                    if moved || due || !options.incremental || !own.pending_pipelines.is_empty() {
-                        to_read.push((uuid.clone(), repo_slug, updated));
+                    let changed = moved || due || !options.incremental;
+                    if changed || !own.pending_pipelines.is_empty() {
+                        to_read.push((uuid.clone(), repo_slug, updated, changed));
                     }
                     next.repositories.insert(uuid, updated);
                     if options.repositories || options.pipelines || options.pull_requests {
                         yield Discovery::Operation(Operation::Upsert(REPOSITORIES.record(&Row { item: repo, synced_at })?));
                     }
                 }
-                // Repositories holding pipelines not final that did not move: read them too.
-                let listed_to_read: BTreeSet<String> = to_read.iter().map(|(u, _, _)| u.clone()).collect();
-                for uuid in previous.repositories.keys() {
-                    if listed_to_read.contains(uuid) || listed.contains(uuid) {
+                // Known repositories this listing did not return: read those whose own checkpoint
+                // is behind (a run killed before it read them), that hold running pipelines, or
+                // that are due for their full check. Their `{uuid}` addresses them.
+                // (At a full check every repository was listed: one not listed is gone.)
+                for (uuid, recorded) in previous.repositories.iter().filter(|_| !full) {
+                    if listed.contains(uuid) {
                         continue;
                     }
-                    let repo_state: RepositoryState = state_of(&state, &repository_key(uuid));
-                    if !repo_state.pending_pipelines.is_empty() {
-                        to_read.push((uuid.clone(), uuid.clone(), None));
+                    let own: RepositoryState = state_of(&state, &repository_key(uuid));
+                    let own = if own.version == STATE_VERSION { own } else { RepositoryState::default() };
+                    let behind = own.updated_ms != *recorded;
+                    let due = own.checked_ms.is_none_or(|t| now - t >= millis(options.full_check));
+                    if behind || due || !own.pending_pipelines.is_empty() {
+                        to_read.push((uuid.clone(), uuid.clone(), *recorded, behind || due));
                     }
                 }
                 if full {
@@ -709,9 +726,9 @@ impl Source for BitbucketSource {
                     non_final: 0,
                 }));
                 if options.pipelines || options.pull_requests {
-                    for (uuid, repo_slug, updated_ms) in to_read {
+                    for (uuid, repo_slug, updated_ms, pull_requests) in to_read {
                         let previous = state_of(&state, &repository_key(&uuid));
-                        yield Discovery::Partition(RepositoryPartition { workspace: slug.clone(), slug: repo_slug, uuid, updated_ms, previous });
+                        yield Discovery::Partition(RepositoryPartition { workspace: slug.clone(), slug: repo_slug, uuid, updated_ms, pull_requests, previous });
                     }
                 }
             }

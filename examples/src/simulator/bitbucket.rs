@@ -45,8 +45,8 @@ pub struct BbRepository {
     pub uuid: String,
     /// Its slug (and name).
     pub slug: String,
-    /// Its project's key.
-    pub project: &'static str,
+    /// Its project's index.
+    pub project: usize,
     /// Last change, ms (a push moves it).
     pub updated_ms: i64,
     /// Its pipelines, oldest first.
@@ -77,6 +77,8 @@ pub struct BbWorld {
     pub workspace: String,
     /// Its repositories.
     pub repositories: Vec<BbRepository>,
+    /// How many projects it has.
+    pub projects: usize,
     /// The clock, ms.
     pub clock_ms: i64,
     /// How many times it moved on.
@@ -85,6 +87,14 @@ pub struct BbWorld {
 }
 
 const PROJECTS: [(&str, &str); 3] = [("PLAT", "Platform"), ("WEB", "Web"), ("DATA", "Data")];
+
+/// The key and name of project `i`: the demo's three, then generated ones.
+fn project(i: usize) -> (String, String) {
+    match PROJECTS.get(i) {
+        Some((key, name)) => ((*key).to_owned(), (*name).to_owned()),
+        None => (format!("P{i:02}"), format!("Project {i}")),
+    }
+}
 
 fn uuid(n: u64) -> String {
     format!(
@@ -100,13 +110,25 @@ impl BbWorld {
         uuid(0xbb00_0000 + self.next_id)
     }
 
-    /// A workspace of `repositories` repositories in 3 projects, `pipelines` pipelines each
+    /// The demo's shape: `repositories` repositories in 3 projects, `pipelines` pipelines each
     /// (the newest of every third repository running) and 3 pull requests each.
     pub fn new(repositories: usize, pipelines: usize) -> BbWorld {
+        BbWorld::generated(repositories, 3, pipelines, 3)
+    }
+
+    /// `repositories` repositories in `projects` projects, `pipelines` pipelines and 3 pull
+    /// requests each; the newest pipeline of every `running_every`-th repository runs (0: none).
+    pub fn generated(
+        repositories: usize,
+        projects: usize,
+        pipelines: usize,
+        running_every: usize,
+    ) -> BbWorld {
         let now = cidata_sync::now_ms();
         let mut world = BbWorld {
             workspace: "acme".to_owned(),
             repositories: Vec::new(),
+            projects: projects.max(1),
             clock_ms: now,
             generation: 0,
             next_id: 0,
@@ -116,13 +138,14 @@ impl BbWorld {
             let mut repo = BbRepository {
                 uuid,
                 slug: format!("repo-{r:04}"),
-                project: PROJECTS[r % PROJECTS.len()].0,
-                updated_ms: now - 3_600_000 + r as i64,
+                project: r % projects.max(1),
+                // Ten minutes apart, the newest an hour ago: a 5-minute lookback re-reads few.
+                updated_ms: now - 3_600_000 - (repositories - r) as i64 * 600_000,
                 pipelines: Vec::new(),
                 pull_requests: Vec::new(),
             };
             for n in 1..=pipelines as i64 {
-                let running = n == pipelines as i64 && r % 3 == 0;
+                let running = n == pipelines as i64 && running_every > 0 && r % running_every == 0;
                 let created = now - (pipelines as i64 - n + 1) * 3_600_000;
                 let pipeline = world.pipeline(n, created, running, r);
                 repo.pipelines.push(pipeline);
@@ -192,7 +215,7 @@ impl BbWorld {
     /// What a complete sync must hold.
     pub fn truth(&self) -> BbTruth {
         let mut t = BbTruth {
-            projects: PROJECTS.len() as u64,
+            projects: self.projects as u64,
             ..BbTruth::default()
         };
         for r in &self.repositories {
@@ -211,11 +234,7 @@ impl BbWorld {
     }
 
     fn repository_value(&self, r: &BbRepository) -> Value {
-        let (key, name) = PROJECTS
-            .iter()
-            .find(|(k, _)| *k == r.project)
-            .copied()
-            .unwrap_or(PROJECTS[0]);
+        let (key, name) = project(r.project);
         json!({
             "type": "repository", "uuid": r.uuid, "slug": r.slug, "name": r.slug,
             "full_name": format!("{}/{}", self.workspace, r.slug),
@@ -223,7 +242,7 @@ impl BbWorld {
             "size": 123_456, "fork_policy": "no_public_forks", "website": null, "description": "",
             "created_on": time(r.updated_ms - 86_400_000 * 30), "updated_on": time(r.updated_ms),
             "mainbranch": {"type": "branch", "name": "main"},
-            "project": {"type": "project", "key": key, "name": name, "uuid": project_uuid(key)},
+            "project": {"type": "project", "key": key, "name": name, "uuid": project_uuid(&key)},
             "workspace": {"type": "workspace", "slug": self.workspace, "uuid": WORKSPACE_UUID, "name": "Acme"},
             "parent": null,
             "links": {"html": {"href": format!("https://bitbucket.org/{}/{}", self.workspace, r.slug)}}
@@ -370,8 +389,8 @@ pub fn respond(
             }),
         ),
         ("GET", ["workspaces", w, "projects"]) if *w == ws => {
-            let items = PROJECTS.iter().map(|(key, name)| json!({
-                "type": "project", "uuid": project_uuid(key), "key": key, "name": name, "is_private": true,
+            let items = (0..world.projects).map(project).map(|(key, name)| json!({
+                "type": "project", "uuid": project_uuid(&key), "key": key, "name": name, "is_private": true,
                 "description": format!("The {name} project"), "created_on": "2020-01-01T00:00:00.000000+00:00",
                 "updated_on": "2025-01-01T00:00:00.000000+00:00", "has_publicly_visible_repos": false
             })).collect();
