@@ -6,3 +6,5 @@ mod endpoints;
 mod fixtures;
 mod prism;
 mod replay;
+#[cfg(feature = "sync")]
+mod sync;
