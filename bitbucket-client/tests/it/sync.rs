@@ -9,7 +9,7 @@ use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
 use cidata_sync::{Engine, SqliteDestination};
 use serde_json::json;
 use wiremock::matchers::{path, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request};
 
 fn repo(uuid: &str, updated_on: &str) -> serde_json::Value {
     json!({"type": "repository", "uuid": uuid, "slug": uuid.trim_matches(|c| c == '{' || c == '}'),
