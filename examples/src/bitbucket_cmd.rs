@@ -4,11 +4,10 @@
 use cidata_bitbucket::models::{Commit, Pipeline, Project, PullRequest, Repository};
 use cidata_bitbucket::{Bitbucket, DEFAULT_BASE_URL, PullRequestState, Query};
 use clap::{Args, Subcommand};
-use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 
 use crate::cli_error::{CliError, Settings};
-use crate::output::JsonLines;
+use crate::output::{JsonLines, write_each};
 
 /// Connection settings (global: before or after the subcommand) and the subcommand.
 #[derive(Debug, Args)]
@@ -238,18 +237,6 @@ fn api(e: cidata_core::Error) -> CliError {
     CliError::api(e, &Settings::bitbucket_env(), None)
 }
 
-async fn write_all<T>(
-    items: impl Stream<Item = cidata_core::Result<T>>,
-    out: &mut JsonLines,
-    write: impl Fn(&mut JsonLines, &T) -> std::io::Result<()>,
-) -> Result<(), CliError> {
-    let mut items = std::pin::pin!(items);
-    while let Some(item) = items.try_next().await.map_err(api)? {
-        write(out, &item)?;
-    }
-    Ok(())
-}
-
 /// Runs one `ci-sync bitbucket` subcommand.
 pub async fn run(args: BitbucketArgs) -> Result<(), CliError> {
     let bitbucket = connect(&args)?;
@@ -257,7 +244,7 @@ pub async fn run(args: BitbucketArgs) -> Result<(), CliError> {
     let all = Query::new();
     let result = match &args.command {
         BitbucketCommand::Workspaces => {
-            write_all(bitbucket.user_workspaces(), &mut out, |o, a| {
+            write_each(bitbucket.user_workspaces(), &mut out, api, |o, a| {
                 let w = a.workspace.clone().unwrap_or_default();
                 o.write(&WorkspaceLine {
                     uuid: w.uuid,
@@ -270,16 +257,16 @@ pub async fn run(args: BitbucketArgs) -> Result<(), CliError> {
         }
         BitbucketCommand::Repos { workspace } => {
             let items = bitbucket.repositories(workspace, &all);
-            write_all(items, &mut out, |o, r| o.write(&repo_line(r))).await
+            write_each(items, &mut out, api, |o, r| o.write(&repo_line(r))).await
         }
         BitbucketCommand::Projects { workspace } => {
             let items = bitbucket.projects(workspace, &all);
-            write_all(items, &mut out, |o, p| o.write(&project_line(p))).await
+            write_each(items, &mut out, api, |o, p| o.write(&project_line(p))).await
         }
         BitbucketCommand::Pipelines { repo } => {
             let (w, r) = split_repo(repo)?;
             let items = bitbucket.pipelines(w, r, &Query::new().sort_desc("created_on"));
-            write_all(items, &mut out, |o, p| o.write(&pipeline_line(p))).await
+            write_each(items, &mut out, api, |o, p| o.write(&pipeline_line(p))).await
         }
         BitbucketCommand::PullRequests { repo, state } => {
             let (w, r) = split_repo(repo)?;
@@ -297,12 +284,12 @@ pub async fn run(args: BitbucketArgs) -> Result<(), CliError> {
                     .collect()
             };
             let items = bitbucket.pull_requests(w, r, &states, &all);
-            write_all(items, &mut out, |o, p| o.write(&pull_request_line(p))).await
+            write_each(items, &mut out, api, |o, p| o.write(&pull_request_line(p))).await
         }
         BitbucketCommand::Commits { repo, branch } => {
             let (w, r) = split_repo(repo)?;
             let items = bitbucket.commits(w, r, branch.as_deref());
-            write_all(items, &mut out, |o, c| o.write(&commit_line(c))).await
+            write_each(items, &mut out, api, |o, c| o.write(&commit_line(c))).await
         }
     };
     let flushed = out.flush();

@@ -4,11 +4,10 @@
 use cidata_circleci::models::{Artifact, Job, Pipeline, TestMetadata, Workflow};
 use cidata_circleci::{CircleCi, DEFAULT_BASE_URL, ProjectSlug};
 use clap::{Args, Subcommand};
-use futures::{Stream, TryStreamExt};
 use serde::Serialize;
 
 use crate::cli_error::{CliError, Settings};
-use crate::output::JsonLines;
+use crate::output::{JsonLines, write_each};
 
 /// Connection settings (global: before or after the subcommand) and the subcommand.
 #[derive(Debug, Args)]
@@ -198,19 +197,6 @@ fn api(e: cidata_core::Error) -> CliError {
     CliError::api(e, &Settings::circleci_env(), None)
 }
 
-/// Writes every item of `items` with `write`.
-async fn write_all<T>(
-    items: impl Stream<Item = cidata_core::Result<T>>,
-    out: &mut JsonLines,
-    write: impl Fn(&mut JsonLines, &T) -> std::io::Result<()>,
-) -> Result<(), CliError> {
-    let mut items = std::pin::pin!(items);
-    while let Some(item) = items.try_next().await.map_err(api)? {
-        write(out, &item)?;
-    }
-    Ok(())
-}
-
 /// Runs one `ci-sync circleci` subcommand.
 pub async fn run(args: CircleCiArgs) -> Result<(), CliError> {
     let circleci = connect(&args)?;
@@ -218,18 +204,21 @@ pub async fn run(args: CircleCiArgs) -> Result<(), CliError> {
     let result = match &args.command {
         CircleCiCommand::Pipelines { slug: s, branch } => {
             let items = circleci.pipelines(&slug(s)?, branch.as_deref());
-            write_all(items, &mut out, |o, x| o.write(&pipeline_line(x))).await
+            write_each(items, &mut out, api, |o, x| o.write(&pipeline_line(x))).await
         }
         CircleCiCommand::Workflows { pipeline_id } => {
-            write_all(circleci.workflows(pipeline_id), &mut out, |o, x| {
+            write_each(circleci.workflows(pipeline_id), &mut out, api, |o, x| {
                 o.write(&workflow_line(x))
             })
             .await
         }
         CircleCiCommand::Jobs { workflow_id } => {
-            write_all(circleci.workflow_jobs(workflow_id), &mut out, |o, x| {
-                o.write(&job_line(x))
-            })
+            write_each(
+                circleci.workflow_jobs(workflow_id),
+                &mut out,
+                api,
+                |o, x| o.write(&job_line(x)),
+            )
             .await
         }
         CircleCiCommand::Job { slug: s, number } => {
@@ -243,11 +232,11 @@ pub async fn run(args: CircleCiArgs) -> Result<(), CliError> {
         }
         CircleCiCommand::Artifacts { slug: s, number } => {
             let items = circleci.artifacts(&slug(s)?, *number);
-            write_all(items, &mut out, |o, x| o.write(&artifact_line(x))).await
+            write_each(items, &mut out, api, |o, x| o.write(&artifact_line(x))).await
         }
         CircleCiCommand::Tests { slug: s, number } => {
             let items = circleci.tests(&slug(s)?, *number);
-            write_all(items, &mut out, |o, x| o.write(&test_line(x))).await
+            write_each(items, &mut out, api, |o, x| o.write(&test_line(x))).await
         }
     };
     // Whatever was written before a failure still reaches the reader.

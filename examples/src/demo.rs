@@ -10,7 +10,7 @@ use cidata_circleci::sync::CircleCiSource;
 use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_cli::simulator::{Simulator, World};
 use cidata_jenkins::Jenkins;
-use cidata_sync::{DestinationUrl, Source};
+use cidata_sync::DestinationUrl;
 use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
@@ -19,8 +19,8 @@ use crate::cli_error::{CliError, Settings};
 use crate::progress::Display;
 use crate::simulate_cmd;
 use crate::sync_cmd::{
-    BITBUCKET_WORDS, CIRCLECI_WORDS, DEFAULT_DESTINATION, JENKINS_WORDS, Pass, open_destination,
-    reopen_destination, summary, sync_once,
+    BITBUCKET_WORDS, CIRCLECI_WORDS, Configured, DEFAULT_DESTINATION, JENKINS_WORDS, Synced,
+    summary, sync_source,
 };
 
 /// Options of `ci-sync demo`.
@@ -181,84 +181,83 @@ fn check(path: Option<&Path>, sim: &Simulator) -> Vec<String> {
         .collect()
 }
 
-/// One pass of the demo: the simulated Jenkins, then the simulated CircleCI, into `dest`.
+/// One pass of the demo: the simulated Jenkins, CircleCI and Bitbucket, into `dest`; the
+/// summary lines of each.
 async fn pass(
     sim: &Simulator,
     dest: &str,
     display: Display,
     label: &str,
 ) -> Result<Vec<String>, CliError> {
-    let settings = Settings::simulator();
+    let settings = Settings::simulator;
+    let api = |e| CliError::api(e, &settings(), None);
+    let mut lines = Vec::new();
+    let mut say = |system: &str, synced: Synced| {
+        lines.push(format!("  {system}"));
+        lines.extend(summary(&synced.stats, &synced.tables, synced.words));
+    };
+
     let jenkins = Jenkins::builder(sim.base_url())
         .basic_auth(simulate_cmd::USER, simulate_cmd::TOKEN)
         .build()
-        .map_err(|e| CliError::api(e, &settings, None))?;
-    let source = JenkinsSource::new(Wfapi::new(jenkins));
-    let tables = source.tables();
-    let mut lines = vec!["  Jenkins".to_owned()];
-    let stats = sync_once(Pass {
-        concurrency: source.jenkins().concurrency(),
+        .map_err(api)?;
+    let jenkins = Configured {
+        concurrency: jenkins.concurrency(),
         base: sim.base_url(),
-        source,
-        destination: open_destination(dest)?,
-        display,
+        source: JenkinsSource::new(Wfapi::new(jenkins)),
+        settings: settings(),
         label: &format!("{label}: jenkins"),
-        settings: &settings,
-    })
-    .await?;
-    lines.extend(summary(&stats, &tables, JENKINS_WORDS));
+        words: JENKINS_WORDS,
+    };
+    say("Jenkins", sync_source(jenkins, dest, false, display).await?);
 
     let circleci = CircleCi::builder()
         .base_url(sim.circleci_url())
         .token(simulate_cmd::TOKEN)
         .build()
-        .map_err(|e| CliError::api(e, &settings, None))?;
+        .map_err(api)?;
     let projects = sim
         .circleci_projects()
         .iter()
         .map(|s| ProjectSlug::parse(s))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CliError::api(e, &settings, None))?;
-    let source = CircleCiSource::new(circleci, projects);
-    let tables = source.tables();
-    lines.push("  CircleCI".to_owned());
-    let stats = sync_once(Pass {
-        concurrency: source.client().concurrency(),
+        .map_err(api)?;
+    let circleci = Configured {
+        concurrency: circleci.concurrency(),
         base: sim.circleci_url(),
-        source,
-        destination: reopen_destination(dest)?,
-        display,
+        source: CircleCiSource::new(circleci, projects),
+        settings: settings(),
         label: &format!("{label}: circleci"),
-        settings: &settings,
-    })
-    .await?;
-    lines.extend(summary(&stats, &tables, CIRCLECI_WORDS));
+        words: CIRCLECI_WORDS,
+    };
+    say(
+        "CircleCI",
+        sync_source(circleci, dest, true, display).await?,
+    );
 
     let bitbucket = Bitbucket::builder()
         .base_url(sim.bitbucket_url())
         .access_token(simulate_cmd::TOKEN)
         .build()
-        .map_err(|e| CliError::api(e, &settings, None))?;
+        .map_err(api)?;
     // A full check on every pass, so that the demo shows a deleted repository marked.
     let options = BitbucketSyncOptions {
         workspaces: vec![sim.bitbucket_workspace()],
         full_check: std::time::Duration::ZERO,
         ..BitbucketSyncOptions::default()
     };
-    let source = BitbucketSource::new(bitbucket, options);
-    let tables = source.tables();
-    lines.push("  Bitbucket".to_owned());
-    let stats = sync_once(Pass {
-        concurrency: source.client().concurrency(),
+    let bitbucket = Configured {
+        concurrency: bitbucket.concurrency(),
         base: sim.bitbucket_url(),
-        source,
-        destination: reopen_destination(dest)?,
-        display,
+        source: BitbucketSource::new(bitbucket, options),
+        settings: settings(),
         label: &format!("{label}: bitbucket"),
-        settings: &settings,
-    })
-    .await?;
-    lines.extend(summary(&stats, &tables, BITBUCKET_WORDS));
+        words: BITBUCKET_WORDS,
+    };
+    say(
+        "Bitbucket",
+        sync_source(bitbucket, dest, true, display).await?,
+    );
     Ok(lines)
 }
 

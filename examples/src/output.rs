@@ -31,3 +31,18 @@ impl JsonLines {
         self.out.flush()
     }
 }
+
+/// Writes every item of `items` with `write`; an API error becomes a CLI error by `error`.
+pub async fn write_each<T>(
+    items: impl futures::Stream<Item = cidata_core::Result<T>>,
+    out: &mut JsonLines,
+    error: impl Fn(cidata_core::Error) -> crate::cli_error::CliError,
+    write: impl Fn(&mut JsonLines, &T) -> std::io::Result<()>,
+) -> Result<(), crate::cli_error::CliError> {
+    use futures::TryStreamExt;
+    let mut items = std::pin::pin!(items);
+    while let Some(item) = items.try_next().await.map_err(&error)? {
+        write(out, &item)?;
+    }
+    Ok(())
+}

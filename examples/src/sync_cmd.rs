@@ -350,8 +350,113 @@ fn report(
     }
 }
 
-/// Runs `ci-sync run`: every configured source, one after the other, into one destination. A
-/// source that fails does not keep the others from running; the worst outcome decides the exit.
+/// A source ready to sync, with what its messages need.
+pub struct Configured<'a, S> {
+    /// The source.
+    pub source: S,
+    /// The server it reads.
+    pub base: String,
+    /// Partitions read at once.
+    pub concurrency: usize,
+    /// Where its connection was configured.
+    pub settings: Settings,
+    /// The progress label.
+    pub label: &'a str,
+    /// How its summary names things.
+    pub words: Vocabulary,
+}
+
+/// What one source's pass gave: its statistics, tables and destination's description.
+pub struct Synced {
+    /// The run's statistics.
+    pub stats: RunStats,
+    /// The source's tables.
+    pub tables: Vec<TableSchema>,
+    /// How its summary names things.
+    pub words: Vocabulary,
+    /// The destination, for messages.
+    pub described: String,
+}
+
+/// Syncs one configured source into `url`; a further source of the same run appends
+/// (`reopen`) to a JSON-lines file rather than replacing it.
+pub async fn sync_source<S: Source>(
+    c: Configured<'_, S>,
+    url: &str,
+    reopen: bool,
+    display: Display,
+) -> Result<Synced, CliError> {
+    let tables = c.source.tables();
+    let destination = if reopen {
+        reopen_destination(url)?
+    } else {
+        open_destination(url)?
+    };
+    let described = destination.describe();
+    let stats = sync_once(Pass {
+        source: c.source,
+        base: c.base,
+        destination,
+        concurrency: c.concurrency,
+        display,
+        label: c.label,
+        settings: &c.settings,
+    })
+    .await?;
+    Ok(Synced {
+        stats,
+        tables,
+        words: c.words,
+        described,
+    })
+}
+
+/// The sources of one `ci-sync run`, one after the other: a source that fails does not keep the
+/// others from running (but a closed stdout ends the run).
+struct Runner {
+    url: String,
+    display: Display,
+    passes: usize,
+    failures: Vec<CliError>,
+    partial: Vec<String>,
+}
+
+impl Runner {
+    async fn pass<S: Source>(&mut self, configured: Result<Configured<'_, S>, CliError>) {
+        if self.failures.iter().any(CliError::is_broken_pipe) {
+            return;
+        }
+        let reopen = self.passes > 0;
+        self.passes += 1;
+        let outcome = match configured {
+            Ok(c) => {
+                let base = c.base.clone();
+                sync_source(c, &self.url, reopen, self.display)
+                    .await
+                    .map(|synced| (base, synced))
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((base, synced)) => {
+                report(
+                    self.display,
+                    &base,
+                    &synced.described,
+                    &synced.tables,
+                    synced.words,
+                    &synced.stats,
+                );
+                self.partial
+                    .extend(failed_partitions(&synced.stats, synced.words.partitions));
+            }
+            Err(e) => self.failures.push(e),
+        }
+    }
+}
+
+/// Runs `ci-sync run`: every configured source, one after the other, into one destination. The
+/// worst outcome decides the exit.
 pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
     let config = ConfigFile::load(&args.config)?;
     let url = args
@@ -359,111 +464,54 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         .clone()
         .or(config.destination.url.clone())
         .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
-    let mut failures: Vec<CliError> = Vec::new();
-    let mut partial: Vec<String> = Vec::new();
+    let mut runner = Runner {
+        url,
+        display,
+        passes: 0,
+        failures: Vec::new(),
+        partial: Vec::new(),
+    };
     if let Some(section) = &config.jenkins {
-        let outcome = async {
-            let jenkins = jenkins_from(section)?;
+        let configured = jenkins_from(section).and_then(|jenkins| {
             let filter: JobFilter = section.jobs.filter()?;
-            let concurrency = jenkins.concurrency();
-            let base = jenkins.base().to_string();
-            let source = JenkinsSource::new(Wfapi::new(jenkins)).filter(filter);
-            let tables = source.tables();
-            let destination = open_destination(&url)?;
-            let described = destination.describe();
-            let settings = Settings::config(&args.config);
-            let stats = sync_once(Pass {
-                source,
-                base: base.clone(),
-                destination,
-                concurrency,
-                display,
+            Ok(Configured {
+                concurrency: jenkins.concurrency(),
+                base: jenkins.base().to_string(),
+                source: JenkinsSource::new(Wfapi::new(jenkins)).filter(filter),
+                settings: Settings::config(&args.config),
                 label: "jenkins",
-                settings: &settings,
+                words: JENKINS_WORDS,
             })
-            .await?;
-            report(display, &base, &described, &tables, JENKINS_WORDS, &stats);
-            Ok::<_, CliError>(stats)
-        }
-        .await;
-        match outcome {
-            Ok(stats) => partial.extend(failed_partitions(&stats, "jobs")),
-            Err(e) => failures.push(e),
-        }
+        });
+        runner.pass(configured).await;
     }
-    if let Some(section) = &config.circleci
-        && !failures.iter().any(CliError::is_broken_pipe)
-    {
-        let outcome = async {
-            let source = circleci_from(section)?;
-            let base = source.client().base().to_string();
-            let concurrency = source.client().concurrency();
-            let tables = source.tables();
-            let destination = if config.jenkins.is_some() {
-                reopen_destination(&url)?
-            } else {
-                open_destination(&url)?
-            };
-            let described = destination.describe();
-            let settings = Settings::circleci_config(&args.config);
-            let stats = sync_once(Pass {
-                source,
-                base: base.clone(),
-                destination,
-                concurrency,
-                display,
-                label: "circleci",
-                settings: &settings,
-            })
-            .await?;
-            report(display, &base, &described, &tables, CIRCLECI_WORDS, &stats);
-            Ok::<_, CliError>(stats)
-        }
-        .await;
-        match outcome {
-            Ok(stats) => partial.extend(failed_partitions(&stats, "projects")),
-            Err(e) => failures.push(e),
-        }
+    if let Some(section) = &config.circleci {
+        let configured = circleci_from(section).map(|source| Configured {
+            base: source.client().base().to_string(),
+            concurrency: source.client().concurrency(),
+            source,
+            settings: Settings::circleci_config(&args.config),
+            label: "circleci",
+            words: CIRCLECI_WORDS,
+        });
+        runner.pass(configured).await;
     }
-    if let Some(section) = &config.bitbucket
-        && !failures.iter().any(CliError::is_broken_pipe)
-    {
-        let outcome = async {
-            let source = bitbucket_from(section)?;
-            let base = source.client().base().to_string();
-            let concurrency = source.client().concurrency();
-            let tables = source.tables();
-            let destination = if config.jenkins.is_some() || config.circleci.is_some() {
-                reopen_destination(&url)?
-            } else {
-                open_destination(&url)?
-            };
-            let described = destination.describe();
-            let settings = Settings::bitbucket_config(&args.config);
-            let stats = sync_once(Pass {
-                source,
-                base: base.clone(),
-                destination,
-                concurrency,
-                display,
-                label: "bitbucket",
-                settings: &settings,
-            })
-            .await?;
-            report(display, &base, &described, &tables, BITBUCKET_WORDS, &stats);
-            Ok::<_, CliError>(stats)
-        }
-        .await;
-        match outcome {
-            Ok(stats) => partial.extend(failed_partitions(&stats, "repositories")),
-            Err(e) => failures.push(e),
-        }
+    if let Some(section) = &config.bitbucket {
+        let configured = bitbucket_from(section).map(|source| Configured {
+            base: source.client().base().to_string(),
+            concurrency: source.client().concurrency(),
+            source,
+            settings: Settings::bitbucket_config(&args.config),
+            label: "bitbucket",
+            words: BITBUCKET_WORDS,
+        });
+        runner.pass(configured).await;
     }
-    if let Some(first) = failures.into_iter().next() {
+    if let Some(first) = runner.failures.into_iter().next() {
         return Err(first);
     }
-    if !partial.is_empty() {
-        return Err(CliError::Partial(partial.join("; ")));
+    if !runner.partial.is_empty() {
+        return Err(CliError::Partial(runner.partial.join("; ")));
     }
     Ok(())
 }
