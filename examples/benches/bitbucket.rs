@@ -7,8 +7,8 @@
 //! Three kinds of process: this one orchestrates; `serve` runs the simulator; `sync` runs the two
 //! syncs, so that its peak RSS is the sync's own.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+mod harness;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,24 +19,8 @@ use cidata_sync::{DestinationUrl, Engine};
 
 const CONCURRENCY: usize = 8;
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 fn serve(repositories: usize, latency_ms: u64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    harness::serve(async move {
         let bitbucket = BbWorld::generated(repositories, 20, 20, 0);
         let truth = bitbucket.truth();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -50,30 +34,19 @@ fn serve(repositories: usize, latency_ms: u64) {
         .unwrap();
         sim.set_bitbucket(bitbucket);
         sim.set_latency(Duration::from_millis(latency_ms));
-        println!(
+        let line = format!(
             "{} {} {} {}",
             sim.bitbucket_url(),
             truth.repositories,
             truth.pipelines,
             truth.pull_requests
         );
-        std::io::stdout().flush().unwrap();
-        tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-        })
-        .await
-        .unwrap();
+        (sim, line)
     });
 }
 
 fn sync(url: &str, db: &str) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    harness::runtime(2).block_on(async {
         for label in ["full", "no-change"] {
             let client = Bitbucket::builder()
                 .base_url(url)
@@ -100,43 +73,20 @@ fn sync(url: &str, db: &str) {
                 stats.tables.get("bitbucket_repositories").map_or(0, |c| c.upserted),
                 stats.tables.get("bitbucket_pipelines").map_or(0, |c| c.upserted),
                 stats.tables.get("bitbucket_pull_requests").map_or(0, |c| c.upserted),
-                peak_rss_mib()
+                harness::peak_rss_mib()
             );
         }
     });
 }
 
 fn orchestrate(repositories: usize, latency_ms: u64) {
-    let exe = std::env::current_exe().unwrap();
-    let mut server = Command::new(&exe)
-        .args(["serve", &repositories.to_string(), &latency_ms.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let parts: Vec<&str> = first.split_whitespace().collect();
-    println!(
-        "== {} repositories, {} pipelines, {} pull requests; {latency_ms} ms per request; concurrency {CONCURRENCY}",
-        parts[1], parts[2], parts[3]
-    );
-    let dir = std::env::temp_dir().join(format!(
-        "ci-sync-bench-bitbucket-{}-{latency_ms}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite://{}", dir.join("bench.db").display());
-    let status = Command::new(&exe)
-        .args(["sync", parts[0], &db])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    drop(server.stdin.take());
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    let args = [repositories.to_string(), latency_ms.to_string()];
+    harness::orchestrate("bitbucket", &args, |parts| {
+        format!(
+            "== {} repositories, {} pipelines, {} pull requests; {latency_ms} ms per request; concurrency {CONCURRENCY}",
+            parts[1], parts[2], parts[3]
+        )
+    });
 }
 
 fn main() {
