@@ -1,64 +1,179 @@
 //! Table records of jobs, builds and artifacts, for `cidata-sync` (feature `sync`). The seed
 //! connector's columns come first, ours after.
 
-use cidata_sync::{ColumnType, Record, Result, TableSchema, Value};
+use cidata_sync::{ColumnDef, ColumnType, Record, Result, TableDef, TableSchema, Value};
 
 use crate::models::{Build, Job};
 use crate::{Jenkins, JobPath};
 
-/// `jenkins_jobs`: every job and folder; jobs that disappear get `deleted_at`.
-pub fn jobs_table() -> TableSchema {
-    TableSchema::new("jenkins_jobs")
-        .column("id", ColumnType::Text)
-        .column("name", ColumnType::Text)
-        .column("url", ColumnType::Text)
-        .column("color", ColumnType::Text)
-        .column("raw", ColumnType::Json)
-        .column("full_name", ColumnType::Text)
-        .column("class", ColumnType::Text)
-        .column("parent", ColumnType::Text)
-        .column("last_build_number", ColumnType::Integer)
-        .column("deleted_at", ColumnType::Timestamp)
-        .volatile_column("synced_at", ColumnType::Timestamp)
-        .column("display_name", ColumnType::Text)
-        .primary_key(["id"])
-        .soft_delete("deleted_at")
+/// A `jenkins_jobs` row.
+pub struct JobRow {
+    /// The job's path.
+    pub path: JobPath,
+    /// The job as listed.
+    pub job: Job,
+    /// Its URL on the configured base.
+    pub url: Option<String>,
+    /// Its JSON, without the children (they have rows of their own).
+    pub raw: String,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// `jenkins_jobs`: every job and folder; jobs that disappear get `deleted_at`. The seed
+/// connector's columns first, ours after; a new column goes at the end.
+pub static JOBS: TableDef<JobRow> = TableDef {
+    name: "jenkins_jobs",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| r.path.full_name().into()),
+        ColumnDef::new("name", ColumnType::Text, |r| r.path.name().into()),
+        ColumnDef::new("url", ColumnType::Text, |r| r.url.clone().into()),
+        ColumnDef::new("color", ColumnType::Text, |r| r.job.color.clone().into()),
+        ColumnDef::new("raw", ColumnType::Json, |r| Value::Json(r.raw.clone())),
+        ColumnDef::new("full_name", ColumnType::Text, |r| r.path.full_name().into()),
+        ColumnDef::new("class", ColumnType::Text, |r| r.job.class.clone().into()),
+        ColumnDef::new("parent", ColumnType::Text, |r| {
+            r.path.parent().map(|p| p.full_name()).into()
+        }),
+        ColumnDef::new("last_build_number", ColumnType::Integer, |r| {
+            r.job.last_build_number().into()
+        }),
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        ColumnDef::new("display_name", ColumnType::Text, |r| {
+            r.job.display_name.clone().into()
+        }),
+    ],
+    soft_delete: Some("deleted_at"),
+};
+
+/// A `jenkins_builds` row.
+pub struct BuildRow {
+    /// The job's full name.
+    pub job_name: String,
+    /// The build's number.
+    pub number: u64,
+    /// Its URL on the configured base.
+    pub url: Option<String>,
+    /// The build.
+    pub build: Build,
+    /// When it was read.
+    pub synced_at: i64,
 }
 
 /// `jenkins_builds`: every build; running ones are re-read until final.
-pub fn builds_table() -> TableSchema {
-    TableSchema::new("jenkins_builds")
-        .column("id", ColumnType::Text)
-        .column("job_name", ColumnType::Text)
-        .column("number", ColumnType::Integer)
-        .column("result", ColumnType::Text)
-        .column("timestamp", ColumnType::Timestamp)
-        .column("timestamp_ms", ColumnType::Integer)
-        .column("url", ColumnType::Text)
-        .column("raw", ColumnType::Json)
-        .column("duration_ms", ColumnType::Integer)
-        .column("building", ColumnType::Boolean)
-        .column("is_final", ColumnType::Boolean)
-        .volatile_column("synced_at", ColumnType::Timestamp)
-        .column("display_name", ColumnType::Text)
-        .primary_key(["id"])
+pub static BUILDS: TableDef<BuildRow> = TableDef {
+    name: "jenkins_builds",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            format!("{}#{}", r.job_name, r.number).into()
+        }),
+        ColumnDef::new("job_name", ColumnType::Text, |r| r.job_name.clone().into()),
+        ColumnDef::new("number", ColumnType::Integer, |r| r.number.into()),
+        ColumnDef::new("result", ColumnType::Text, |r| {
+            r.build
+                .result
+                .as_ref()
+                .map(|x| x.as_str().to_owned())
+                .into()
+        }),
+        ColumnDef::new("timestamp", ColumnType::Timestamp, |r| {
+            Value::timestamp(r.build.timestamp)
+        }),
+        ColumnDef::new("timestamp_ms", ColumnType::Integer, |r| {
+            r.build.timestamp.into()
+        }),
+        ColumnDef::new("url", ColumnType::Text, |r| r.url.clone().into()),
+        ColumnDef::new("raw", ColumnType::Json, |r| {
+            Value::Json(r.build.raw.get().to_owned())
+        }),
+        // A running build's duration is 0 on Jenkins: NULL until final keeps averages right.
+        ColumnDef::new("duration_ms", ColumnType::Integer, |r| {
+            r.build.duration.filter(|_| r.build.is_final()).into()
+        }),
+        ColumnDef::new("building", ColumnType::Boolean, |r| {
+            (r.build.building.unwrap_or(false) || r.build.in_progress == Some(true)).into()
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| {
+            r.build.is_final().into()
+        }),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        ColumnDef::new("display_name", ColumnType::Text, |r| {
+            r.build.display_name.clone().into()
+        }),
+    ],
+    soft_delete: None,
+};
+
+/// A `jenkins_artifacts` row.
+pub struct ArtifactRow {
+    /// The build row's id.
+    pub build_id: String,
+    /// The job's full name.
+    pub job_name: String,
+    /// The build's number.
+    pub build_number: u64,
+    /// Its path in the build's archive.
+    pub relative_path: String,
+    /// Its file name.
+    pub file_name: Option<String>,
+    /// The build's start, ms.
+    pub timestamp: Option<i64>,
+    /// Its URL on the configured base.
+    pub url: Option<String>,
+    /// Its JSON.
+    pub raw: String,
 }
 
-/// `jenkins_artifacts`: keyed by job, build and relative path, so that two artifacts with one file
+/// `jenkins_artifacts`: keyed by build and relative path, so that two artifacts with one file
 /// name in different folders do not collide.
+pub static ARTIFACTS: TableDef<ArtifactRow> = TableDef {
+    name: "jenkins_artifacts",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            format!("{}/{}", r.build_id, r.relative_path).into()
+        }),
+        ColumnDef::new("build_id", ColumnType::Text, |r| r.build_id.clone().into()),
+        ColumnDef::new("job_name", ColumnType::Text, |r| r.job_name.clone().into()),
+        ColumnDef::new("build_number", ColumnType::Integer, |r| {
+            r.build_number.into()
+        }),
+        ColumnDef::new("file_name", ColumnType::Text, |r| {
+            r.file_name.clone().into()
+        }),
+        ColumnDef::new("relative_path", ColumnType::Text, |r| {
+            r.relative_path.clone().into()
+        }),
+        ColumnDef::new("timestamp_ms", ColumnType::Integer, |r| r.timestamp.into()),
+        ColumnDef::new("url", ColumnType::Text, |r| r.url.clone().into()),
+        ColumnDef::new("raw", ColumnType::Json, |r| Value::Json(r.raw.clone())),
+        ColumnDef::new("timestamp", ColumnType::Timestamp, |r| {
+            Value::timestamp(r.timestamp)
+        }),
+    ],
+    soft_delete: None,
+};
+
+/// The schema of `jenkins_jobs`.
+pub fn jobs_table() -> TableSchema {
+    JOBS.schema()
+}
+
+/// The schema of `jenkins_builds`.
+pub fn builds_table() -> TableSchema {
+    BUILDS.schema()
+}
+
+/// The schema of `jenkins_artifacts`.
 pub fn artifacts_table() -> TableSchema {
-    TableSchema::new("jenkins_artifacts")
-        .column("id", ColumnType::Text)
-        .column("build_id", ColumnType::Text)
-        .column("job_name", ColumnType::Text)
-        .column("build_number", ColumnType::Integer)
-        .column("file_name", ColumnType::Text)
-        .column("relative_path", ColumnType::Text)
-        .column("timestamp_ms", ColumnType::Integer)
-        .column("url", ColumnType::Text)
-        .column("raw", ColumnType::Json)
-        .column("timestamp", ColumnType::Timestamp)
-        .primary_key(["id"])
+    ARTIFACTS.schema()
 }
 
 /// The id of a build row: `<full_name>#<number>`. Jenkins refuses `#` in job names (and a
@@ -99,7 +214,6 @@ pub fn id_migration_statements() -> Vec<String> {
 /// The `jenkins_jobs` row of a listed job. Its `raw` leaves out the children (they have rows of
 /// their own).
 pub fn job_record(
-    table: &TableSchema,
     jenkins: &Jenkins,
     path: &JobPath,
     job: &Job,
@@ -112,92 +226,58 @@ pub fn job_record(
         }
         _ => job.raw.get().to_owned(),
     };
-    let url = jenkins.job_url(path).map(|u| u.to_string()).ok();
-    table
-        .record()
-        .set("id", path.full_name())
-        .set("name", path.name())
-        .set("url", url)
-        .set("color", job.color.clone())
-        .set("raw", Value::Json(raw))
-        .set("full_name", path.full_name())
-        .set("class", job.class.clone())
-        .set("parent", path.parent().map(|p| p.full_name()))
-        .set("last_build_number", job.last_build_number())
-        .set("deleted_at", Value::Null)
-        .set("synced_at", Value::Timestamp(synced_at_ms))
-        .set("display_name", job.display_name.clone())
-        .build()
+    JOBS.record(&JobRow {
+        path: path.clone(),
+        job: job.clone(),
+        url: jenkins.job_url(path).map(|u| u.to_string()).ok(),
+        raw,
+        synced_at: synced_at_ms,
+    })
 }
 
 /// The `jenkins_builds` row of a build, and the `jenkins_artifacts` rows of its artifacts.
 pub fn build_records(
-    tables: (&TableSchema, &TableSchema),
     jenkins: &Jenkins,
     path: &JobPath,
-    build: &Build,
+    build: Build,
     synced_at_ms: i64,
 ) -> Result<Vec<Record>> {
-    let (builds, artifacts) = tables;
     let number = build
         .number
         .ok_or_else(|| cidata_sync::Error::Record(format!("a build of `{path}` has no number")))?;
     let id = build_id(path, number);
+    let job_name = path.full_name();
     let mut out = Vec::with_capacity(1 + build.artifacts.len());
-    out.push(
-        builds
-            .record()
-            .set("id", id.as_str())
-            .set("job_name", path.full_name())
-            .set("number", number)
-            .set(
-                "result",
-                build.result.as_ref().map(|r| r.as_str().to_owned()),
-            )
-            .set("timestamp", Value::timestamp(build.timestamp))
-            .set("timestamp_ms", build.timestamp)
-            .set(
-                "url",
-                jenkins.build_url(path, number).map(|u| u.to_string()).ok(),
-            )
-            .set("raw", Value::Json(build.raw.get().to_owned()))
-            // A running build's duration is 0 on Jenkins: NULL until final keeps averages right.
-            .set("duration_ms", build.duration.filter(|_| build.is_final()))
-            .set(
-                "building",
-                build.building.unwrap_or(false) || build.in_progress == Some(true),
-            )
-            .set("is_final", build.is_final())
-            .set("synced_at", Value::Timestamp(synced_at_ms))
-            .set("display_name", build.display_name.clone())
-            .build()?,
-    );
     for artifact in &build.artifacts {
-        let Some(relative_path) = artifact.relative_path.as_deref() else {
+        let Some(relative_path) = artifact.relative_path.clone() else {
             continue;
         };
-        out.push(
-            artifacts
-                .record()
-                .set("id", artifact_id(path, number, relative_path))
-                .set("build_id", id.as_str())
-                .set("job_name", path.full_name())
-                .set("build_number", number)
-                .set("file_name", artifact.file_name.clone())
-                .set("relative_path", relative_path)
-                .set("timestamp_ms", build.timestamp)
-                .set(
-                    "url",
-                    jenkins
-                        .artifact_url(path, number, relative_path)
-                        .map(|u| u.to_string())
-                        .ok(),
-                )
-                .set("raw", Value::Json(artifact.raw.get().to_owned()))
-                .set("timestamp", Value::timestamp(build.timestamp))
-                .build()?,
-        );
+        let url = jenkins
+            .artifact_url(path, number, &relative_path)
+            .map(|u| u.to_string())
+            .ok();
+        out.push(ARTIFACTS.record(&ArtifactRow {
+            build_id: id.clone(),
+            job_name: job_name.clone(),
+            build_number: number,
+            relative_path,
+            file_name: artifact.file_name.clone(),
+            timestamp: build.timestamp,
+            url,
+            raw: artifact.raw.get().to_owned(),
+        })?);
     }
+    let url = jenkins.build_url(path, number).map(|u| u.to_string()).ok();
+    out.insert(
+        0,
+        BUILDS.record(&BuildRow {
+            job_name,
+            number,
+            url,
+            build,
+            synced_at: synced_at_ms,
+        })?,
+    );
     Ok(out)
 }
 

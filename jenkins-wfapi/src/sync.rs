@@ -10,7 +10,6 @@
 //!   `deleted_at`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use cidata_jenkins::models::JobKind;
 use cidata_jenkins::sync::{
@@ -18,73 +17,99 @@ use cidata_jenkins::sync::{
 };
 use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use cidata_sync::{
-    Checkpoint, ColumnType, Discovery, Error, Migration, Operation, Record, RequestCounts, Result,
-    Source, State, TableSchema, Value, now_ms,
+    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Migration, Operation, Record,
+    RequestCounts, Result, Source, State, TableDef, TableSchema, Value, now_ms,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::{Run, Status, Wfapi};
+use crate::{FlowNode, Run, Status, Wfapi};
+
+/// A `jenkins_stages` row.
+pub struct StageRow {
+    /// The build row's id.
+    pub build_id: String,
+    /// The job's full name.
+    pub job_name: String,
+    /// The build's number.
+    pub build_number: u64,
+    /// The stage's flow node id.
+    pub stage_id: String,
+    /// The stage.
+    pub stage: FlowNode,
+    /// Its JSON.
+    pub raw: String,
+}
 
 /// `jenkins_stages`: the stages of Pipeline runs, from wfapi.
+pub static STAGES: TableDef<StageRow> = TableDef {
+    name: "jenkins_stages",
+    key: &["id"],
+    columns: &[
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            stage_id_of(&r.build_id, &r.stage_id).into()
+        }),
+        ColumnDef::new("build_id", ColumnType::Text, |r| r.build_id.clone().into()),
+        ColumnDef::new("job_name", ColumnType::Text, |r| r.job_name.clone().into()),
+        ColumnDef::new("build_number", ColumnType::Integer, |r| {
+            r.build_number.into()
+        }),
+        ColumnDef::new("stage_id", ColumnType::Text, |r| r.stage_id.clone().into()),
+        ColumnDef::new("name", ColumnType::Text, |r| r.stage.name.clone().into()),
+        ColumnDef::new("status", ColumnType::Text, |r| {
+            r.stage
+                .status
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .into()
+        }),
+        ColumnDef::new("start_ms", ColumnType::Integer, |r| {
+            r.stage.start_time_millis.into()
+        }),
+        // A running stage reports the time so far (or 0): NULL until final.
+        ColumnDef::new("duration_ms", ColumnType::Integer, |r| {
+            let stage = &r.stage;
+            let is_final = stage.status.as_ref().is_some_and(Status::is_final);
+            stage.duration_millis.filter(|_| is_final).into()
+        }),
+        ColumnDef::new("error_message", ColumnType::Text, |r| {
+            r.stage
+                .error
+                .as_ref()
+                .and_then(|e| e.message.clone())
+                .into()
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| Value::Json(r.raw.clone())),
+        ColumnDef::new("start", ColumnType::Timestamp, |r| {
+            Value::timestamp(r.stage.start_time_millis)
+        }),
+    ],
+    soft_delete: None,
+};
+
+/// The schema of `jenkins_stages`.
 pub fn stages_table() -> TableSchema {
-    TableSchema::new("jenkins_stages")
-        .column("id", ColumnType::Text)
-        .column("build_id", ColumnType::Text)
-        .column("job_name", ColumnType::Text)
-        .column("build_number", ColumnType::Integer)
-        .column("stage_id", ColumnType::Text)
-        .column("name", ColumnType::Text)
-        .column("status", ColumnType::Text)
-        .column("start_ms", ColumnType::Integer)
-        .column("duration_ms", ColumnType::Integer)
-        .column("error_message", ColumnType::Text)
-        .column("raw", ColumnType::Json)
-        .column("start", ColumnType::Timestamp)
-        .primary_key(["id"])
+    STAGES.schema()
 }
 
 /// The `jenkins_stages` rows of a run, in wfapi's order.
-pub fn stage_records(
-    table: &TableSchema,
-    job: &JobPath,
-    number: u64,
-    run: &Run,
-) -> Result<Vec<Record>> {
+pub fn stage_records(job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record>> {
     let build = build_id(job, number);
+    let job_name = job.full_name();
     run.stages
         .iter()
-        .filter_map(|stage| stage.id.as_deref().map(|id| (id, stage)))
+        .filter_map(|stage| stage.id.clone().map(|id| (id, stage)))
         .map(|(stage_id, stage)| {
             let raw = serde_json::to_string(stage).map_err(|e| Error::Record(e.to_string()))?;
-            table
-                .record()
-                .set("id", stage_id_of(&build, stage_id))
-                .set("build_id", build.as_str())
-                .set("job_name", job.full_name())
-                .set("build_number", number)
-                .set("stage_id", stage_id)
-                .set("name", stage.name.clone())
-                .set(
-                    "status",
-                    stage.status.as_ref().map(|s| s.as_str().to_owned()),
-                )
-                .set("start_ms", stage.start_time_millis)
-                // A running stage reports the time so far (or 0): NULL until final.
-                .set(
-                    "duration_ms",
-                    stage
-                        .duration_millis
-                        .filter(|_| stage.status.as_ref().is_some_and(Status::is_final)),
-                )
-                .set(
-                    "error_message",
-                    stage.error.as_ref().and_then(|e| e.message.clone()),
-                )
-                .set("raw", Value::Json(raw))
-                .set("start", Value::timestamp(stage.start_time_millis))
-                .build()
+            STAGES.record(&StageRow {
+                build_id: build.clone(),
+                job_name: job_name.clone(),
+                build_number: number,
+                stage_id,
+                stage: stage.clone(),
+                raw,
+            })
         })
         .collect()
 }
@@ -162,15 +187,6 @@ pub struct JenkinsSource {
     wfapi: Wfapi,
     filter: JobFilter,
     name: String,
-    tables: Arc<Tables>,
-}
-
-#[derive(Debug)]
-struct Tables {
-    jobs: TableSchema,
-    builds: TableSchema,
-    artifacts: TableSchema,
-    stages: TableSchema,
 }
 
 impl JenkinsSource {
@@ -180,12 +196,6 @@ impl JenkinsSource {
             wfapi,
             filter: JobFilter::default(),
             name: "jenkins".to_owned(),
-            tables: Arc::new(Tables {
-                jobs: jobs_table(),
-                builds: builds_table(),
-                artifacts: artifacts_table(),
-                stages: stages_table(),
-            }),
         }
     }
 
@@ -225,12 +235,11 @@ impl Source for JenkinsSource {
     }
 
     fn tables(&self) -> Vec<TableSchema> {
-        let t = &self.tables;
         vec![
-            t.jobs.clone(),
-            t.builds.clone(),
-            t.artifacts.clone(),
-            t.stages.clone(),
+            jobs_table(),
+            builds_table(),
+            artifacts_table(),
+            stages_table(),
         ]
     }
 
@@ -251,7 +260,7 @@ impl Source for JenkinsSource {
                     continue;
                 }
                 known.insert(key);
-                yield Discovery::Operation(Operation::Upsert(job_record(&source.tables.jobs, &jenkins, &entry.path, &entry.job, synced_at)?));
+                yield Discovery::Operation(Operation::Upsert(job_record(&jenkins, &entry.path, &entry.job, synced_at)?));
                 if entry.job.is_container() {
                     continue;
                 }
@@ -351,18 +360,17 @@ impl Source for JenkinsSource {
             let mut highest = prev.synced_through;
             let mut pending = Vec::new();
             let synced_at = now_ms();
-            let tables = (&source.tables.builds, &source.tables.artifacts);
             while let Some((build, run)) = builds.try_next().await? {
                 let Some(number) = build.number else { continue };
                 highest = highest.max(Some(number));
                 if !build.is_final() {
                     pending.push(number);
                 }
-                for record in build_records(tables, &jenkins, &p.path, &build, synced_at)? {
+                for record in build_records(&jenkins, &p.path, build, synced_at)? {
                     yield Operation::Upsert(record);
                 }
                 if let Some(run) = &run {
-                    for record in stage_records(&source.tables.stages, &p.path, number, run)? {
+                    for record in stage_records(&p.path, number, run)? {
                         yield Operation::Upsert(record);
                     }
                 }
