@@ -32,7 +32,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.bitbucket.org/2.0/";
 pub struct BitbucketBuilder {
     base_url: String,
     auth: Option<Auth>,
-    configure: Vec<Box<dyn FnOnce(HttpClientBuilder) -> HttpClientBuilder + Send>>,
+    http: HttpClientBuilder,
     pagelen: u32,
     concurrency: usize,
 }
@@ -89,30 +89,27 @@ impl BitbucketBuilder {
 
     /// How long to wait for a connection. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.connect_timeout(timeout)));
+        self.http = self.http.connect_timeout(timeout);
         self
     }
 
     /// The deadline of one request. Default 60 s.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.request_timeout(Some(timeout))));
+        self.http = self.http.request_timeout(Some(timeout));
         self
     }
 
     /// The retry policy for reads. Bitbucket often answers 429 without `Retry-After`; the
     /// policy's own backoff applies then.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.configure.push(Box::new(move |b| b.retry(retry)));
+        self.http = self.http.retry(retry);
         self
     }
 
     /// A client-side rate limit counted per hour, as Bitbucket counts (1,000 requests an hour
     /// for most endpoints with an app password or token).
     pub fn rate_limit_per_hour(mut self, per_hour: NonZeroU32, burst: NonZeroU32) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.rate_limit_per_hour(per_hour, burst)));
+        self.http = self.http.rate_limit_per_hour(per_hour, burst);
         self
     }
 
@@ -122,28 +119,21 @@ impl BitbucketBuilder {
         name: cidata_core::header::HeaderName,
         value: cidata_core::header::HeaderValue,
     ) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.default_header(name, value)));
+        self.http = self.http.default_header(name, value);
         self
     }
 
     /// The `User-Agent` (default `cidata-bitbucket/VERSION`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        let user_agent = user_agent.into();
-        self.configure
-            .push(Box::new(move |b| b.user_agent(user_agent)));
+        self.http = self.http.user_agent(user_agent);
         self
     }
 
     /// Builds the client. Without credentials requests are anonymous (public data only).
     pub fn build(self) -> Result<Bitbucket> {
-        let mut http = HttpClient::builder(self.base_url)
-            .user_agent(concat!("cidata-bitbucket/", env!("CARGO_PKG_VERSION")));
+        let mut http = self.http.base_url(self.base_url);
         if let Some(auth) = self.auth {
             http = http.auth(auth);
-        }
-        for configure in self.configure {
-            http = configure(http);
         }
         Ok(Bitbucket {
             http: http.build()?,
@@ -215,7 +205,8 @@ impl Bitbucket {
         BitbucketBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             auth: None,
-            configure: Vec::new(),
+            http: HttpClient::builder(DEFAULT_BASE_URL)
+                .user_agent(concat!("cidata-bitbucket/", env!("CARGO_PKG_VERSION"))),
             pagelen: 100,
             concurrency: 8,
         }

@@ -32,7 +32,7 @@ pub const DEFAULT_BASE_URL: &str = "https://circleci.com/api/v2/";
 pub struct CircleCiBuilder {
     base_url: String,
     token: Option<String>,
-    configure: Vec<Box<dyn FnOnce(HttpClientBuilder) -> HttpClientBuilder + Send>>,
+    http: HttpClientBuilder,
     concurrency: usize,
 }
 
@@ -67,28 +67,25 @@ impl CircleCiBuilder {
 
     /// How long to wait for a connection. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.connect_timeout(timeout)));
+        self.http = self.http.connect_timeout(timeout);
         self
     }
 
     /// The deadline of one request. Default 60 s.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.request_timeout(Some(timeout))));
+        self.http = self.http.request_timeout(Some(timeout));
         self
     }
 
     /// The retry policy for reads. Actions (trigger, rerun, cancel, approve) are never retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.configure.push(Box::new(move |b| b.retry(retry)));
+        self.http = self.http.retry(retry);
         self
     }
 
     /// A client-side rate limit (CircleCI answers `x-ratelimit-*` headers and 429s).
     pub fn rate_limit(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.rate_limit(per_second, burst)));
+        self.http = self.http.rate_limit(per_second, burst);
         self
     }
 
@@ -98,28 +95,21 @@ impl CircleCiBuilder {
         name: cidata_core::header::HeaderName,
         value: cidata_core::header::HeaderValue,
     ) -> Self {
-        self.configure
-            .push(Box::new(move |b| b.default_header(name, value)));
+        self.http = self.http.default_header(name, value);
         self
     }
 
     /// The `User-Agent` (default `cidata-circleci/VERSION`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        let user_agent = user_agent.into();
-        self.configure
-            .push(Box::new(move |b| b.user_agent(user_agent)));
+        self.http = self.http.user_agent(user_agent);
         self
     }
 
     /// Builds the client. Without a token requests are anonymous (public projects only).
     pub fn build(self) -> Result<CircleCi> {
-        let mut http = HttpClient::builder(self.base_url)
-            .user_agent(concat!("cidata-circleci/", env!("CARGO_PKG_VERSION")));
+        let mut http = self.http.base_url(self.base_url);
         if let Some(token) = self.token {
             http = http.auth(Auth::header("Circle-Token", token)?);
-        }
-        for configure in self.configure {
-            http = configure(http);
         }
         Ok(CircleCi {
             http: http.build()?,
@@ -177,7 +167,8 @@ impl CircleCi {
         CircleCiBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             token: None,
-            configure: Vec::new(),
+            http: HttpClient::builder(DEFAULT_BASE_URL)
+                .user_agent(concat!("cidata-circleci/", env!("CARGO_PKG_VERSION"))),
             concurrency: 8,
         }
     }

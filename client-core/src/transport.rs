@@ -44,6 +44,13 @@ pub struct HttpClientBuilder {
 }
 
 impl HttpClientBuilder {
+    /// Replaces the base URL given to [`HttpClient::builder`] (a client crate's builder starts
+    /// with its service's default and lets the user point elsewhere).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base = base_url.into();
+        self
+    }
+
     /// Credentials for every request to the base origin (and only there).
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
