@@ -90,6 +90,49 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// The secret strings these credentials put on the wire: the password or token, and the
+    /// encoded header value. Non-empty ones only.
+    fn wire_secrets(&self) -> Vec<String> {
+        let mut out = match self {
+            Auth::Anonymous => Vec::new(),
+            Auth::Basic { user, secret } => {
+                let raw = format!("{user}:{}", secret.expose_secret());
+                vec![
+                    secret.expose_secret().to_owned(),
+                    encode_base64(raw.as_bytes()),
+                ]
+            }
+            Auth::Bearer(token) => vec![token.expose_secret().to_owned()],
+            Auth::Header { value, .. } => vec![value.expose_secret().to_owned()],
+        };
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// `body` with every occurrence of a secret of these credentials replaced by `***`: a server
+    /// that echoes the request's headers into an error page must not get them into our errors.
+    pub fn redact(&self, body: &[u8]) -> Vec<u8> {
+        let mut out = body.to_vec();
+        for secret in self.wire_secrets() {
+            out = replace_all(&out, secret.as_bytes(), b"***");
+        }
+        out
+    }
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -128,6 +171,18 @@ pub fn encode_base64(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_removes_every_form_of_the_secret() {
+        let auth = Auth::basic("alice", "s3cr3t");
+        let header = format!("Basic {}", encode_base64(b"alice:s3cr3t"));
+        let body = format!("<pre>Authorization: {header}\npassword=s3cr3t, again s3cr3t</pre>");
+        let out = String::from_utf8(auth.redact(body.as_bytes())).unwrap();
+        assert!(!out.contains("s3cr3t") && !out.contains(&encode_base64(b"alice:s3cr3t")), "{out}");
+        assert!(out.contains("Authorization: Basic ***"), "{out}");
+        assert_eq!(Auth::bearer("tok").redact(b"a tok b"), b"a *** b");
+        assert_eq!(Auth::Anonymous.redact(b"as is"), b"as is");
+    }
 
     #[test]
     fn base64_matches_rfc4648_vectors() {

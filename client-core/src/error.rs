@@ -46,6 +46,9 @@ pub enum ErrorKind {
     Cancelled,
     /// The resource exists but does not offer this API (wfapi on a freestyle job).
     NotSupported,
+    /// A response body was larger than the client's limit (see
+    /// [`HttpClientBuilder::max_response_bytes`](crate::HttpClientBuilder::max_response_bytes)).
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -68,6 +71,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::NotSupported => "not supported by this resource",
+            ErrorKind::TooLarge => "response too large",
         }
     }
 

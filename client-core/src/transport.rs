@@ -41,7 +41,12 @@ pub struct HttpClientBuilder {
     retry: RetryPolicy,
     rate_limit: Option<Quota>,
     default_headers: HeaderMap,
+    max_response_bytes: usize,
 }
+
+/// The default cap on a buffered response body (JSON): far above any page a server sends, far below
+/// what would exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl HttpClientBuilder {
     /// Replaces the base URL given to [`HttpClient::builder`] (a client crate's builder starts
@@ -93,6 +98,14 @@ impl HttpClientBuilder {
     /// hour, spread evenly, in bursts of `burst`.
     pub fn rate_limit_per_hour(mut self, per_hour: NonZeroU32, burst: NonZeroU32) -> Self {
         self.rate_limit = Some(Quota::per_hour(per_hour).allow_burst(burst));
+        self
+    }
+
+    /// The largest body a buffered read (JSON, text) accepts, counted after decompression; a larger
+    /// one fails with [`ErrorKind::TooLarge`] naming the URL, and memory stays bounded. Streamed
+    /// bodies (console logs, artifacts) are not capped. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit.max(1);
         self
     }
 
@@ -152,6 +165,7 @@ impl HttpClientBuilder {
                 request_timeout: self.request_timeout,
                 limiter,
                 stats: RequestStats::default(),
+                max_response_bytes: self.max_response_bytes,
             }),
         })
     }
@@ -179,6 +193,7 @@ struct ClientInner {
     request_timeout: Option<Duration>,
     limiter: Option<DefaultDirectRateLimiter>,
     stats: RequestStats,
+    max_response_bytes: usize,
 }
 
 impl fmt::Debug for HttpClient {
@@ -301,6 +316,7 @@ pub struct Response {
     method: Method,
     url: Url,
     stats: RequestStats,
+    max_bytes: usize,
 }
 
 impl fmt::Debug for Response {
@@ -334,16 +350,35 @@ impl Response {
         &self.url
     }
 
-    /// Reads the whole body.
+    /// Reads the whole body, up to the client's
+    /// [`max_response_bytes`](HttpClientBuilder::max_response_bytes).
     pub async fn bytes(self) -> Result<Bytes> {
-        let (method, url) = (self.method, self.url);
-        let bytes = self
-            .inner
-            .bytes()
-            .await
-            .map_err(|e| Error::from(e).with_request(method.as_str(), &url))?;
-        self.stats.add_bytes(bytes.len());
-        Ok(bytes)
+        let (method, url, limit) = (self.method, self.url, self.max_bytes);
+        let too_large = |what: String| {
+            Error::new(
+                ErrorKind::TooLarge,
+                format!("{what}, over the limit of {limit} bytes"),
+            )
+            .with_request(method.as_str(), &url)
+        };
+        // A declared length over the limit fails before anything is read (compressed bodies
+        // declare their compressed length, so the count below still applies).
+        if let Some(declared) = self.inner.content_length()
+            && declared > limit as u64
+        {
+            return Err(too_large(format!("the body is {declared} bytes")));
+        }
+        let mut body = bytes::BytesMut::new();
+        let mut stream = self.inner.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Error::from(e).with_request(method.as_str(), &url))?;
+            self.stats.add_bytes(chunk.len());
+            if body.len() + chunk.len() > limit {
+                return Err(too_large("the body grew".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     /// Reads the body as text (lossy UTF-8).
@@ -377,6 +412,7 @@ impl HttpClient {
             retry: RetryPolicy::default(),
             rate_limit: None,
             default_headers: HeaderMap::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -415,10 +451,15 @@ impl HttpClient {
     /// Sends `request` and decodes its JSON body into `T`.
     pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let request = request.expect(Expect::Json);
+        let auth = &self.inner.auth;
         self.with_retries(&request, |resp| async move {
             let (method, url) = (resp.method.clone(), resp.url.clone());
             let bytes = resp.bytes().await?;
-            decode_json(&bytes).map_err(|e| e.with_request(method.as_str(), &url))
+            decode_json(&bytes).map_err(|e| {
+                let head = &bytes[..bytes.len().min(4096)];
+                e.with_request(method.as_str(), &url)
+                    .with_body(&auth.redact(head))
+            })
         })
         .await
     }
@@ -501,7 +542,7 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let content_type = content_type(resp.headers());
-            let body = read_prefix(resp, 4096).await;
+            let body = inner.auth.redact(&read_prefix(resp, 4096).await);
             inner.stats.add_bytes(body.len());
             let mut err = Error::from_status(status, &body)
                 .with_request(method, &request.url)
@@ -518,7 +559,7 @@ impl HttpClient {
                 && !is_json_content_type(ct)
             {
                 let ct = ct.to_owned();
-                let body = read_prefix(resp, 4096).await;
+                let body = inner.auth.redact(&read_prefix(resp, 4096).await);
                 return Err(Error::new(ErrorKind::UnexpectedContent, "expected JSON")
                     .with_request(method, &request.url)
                     .with_content_type(Some(ct))
@@ -530,6 +571,7 @@ impl HttpClient {
             method: request.method.clone(),
             url: request.url.clone(),
             stats: inner.stats.clone(),
+            max_bytes: inner.max_response_bytes,
         })
     }
 }
