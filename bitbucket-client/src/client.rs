@@ -99,6 +99,14 @@ impl BitbucketBuilder {
         self
     }
 
+    /// The largest JSON response accepted, after decompression (default
+    /// [`cidata_core::DEFAULT_MAX_RESPONSE_BYTES`]); a larger one is an
+    /// [`ErrorKind::TooLarge`](cidata_core::ErrorKind::TooLarge) error naming the URL.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.http = self.http.max_response_bytes(limit);
+        self
+    }
+
     /// The retry policy for reads. Bitbucket often answers 429 without `Retry-After`; the
     /// policy's own backoff applies then.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {

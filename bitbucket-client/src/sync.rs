@@ -370,6 +370,10 @@ pub struct BitbucketSyncOptions {
     pub lookback: Duration,
     /// Read everything on every run (the seed's `enable_incremental_sync = false`).
     pub incremental: bool,
+    /// Let a full check mark every known repository of a workspace (or most of a sizeable set)
+    /// deleted at once; off by default, such a run stops with
+    /// [`Error::Refused`](cidata_sync::Error::Refused) before deleting anything.
+    pub allow_mass_delete: bool,
 }
 
 impl Default for BitbucketSyncOptions {
@@ -384,6 +388,7 @@ impl Default for BitbucketSyncOptions {
             full_check: Duration::from_secs(24 * 3600),
             lookback: Duration::from_secs(300),
             incremental: true,
+            allow_mass_delete: false,
         }
     }
 }
@@ -710,7 +715,9 @@ impl Source for BitbucketSource {
                 }
                 if full {
                     // Gone since the last full check: marked deleted, never dropped.
-                    for uuid in previous.repositories.keys().filter(|u| !listed.contains(*u)) {
+                    let gone: Vec<String> = previous.repositories.keys().filter(|u| !listed.contains(*u)).cloned().collect();
+                    cidata_sync::check_mass_delete(&format!("repositories of `{slug}`"), previous.repositories.len(), gone.len(), options.allow_mass_delete)?;
+                    for uuid in &gone {
                         yield Discovery::Operation(Operation::SoftDelete {
                             table: REPOSITORIES.name.into(),
                             key: vec![Value::Text(uuid.clone())],

@@ -178,7 +178,10 @@ mod tests {
         let header = format!("Basic {}", encode_base64(b"alice:s3cr3t"));
         let body = format!("<pre>Authorization: {header}\npassword=s3cr3t, again s3cr3t</pre>");
         let out = String::from_utf8(auth.redact(body.as_bytes())).unwrap();
-        assert!(!out.contains("s3cr3t") && !out.contains(&encode_base64(b"alice:s3cr3t")), "{out}");
+        assert!(
+            !out.contains("s3cr3t") && !out.contains(&encode_base64(b"alice:s3cr3t")),
+            "{out}"
+        );
         assert!(out.contains("Authorization: Basic ***"), "{out}");
         assert_eq!(Auth::bearer("tok").redact(b"a tok b"), b"a *** b");
         assert_eq!(Auth::Anonymous.redact(b"as is"), b"as is");

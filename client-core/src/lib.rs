@@ -33,7 +33,10 @@ pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use segment::encode_segment;
 pub use stats::{RequestStats, StatsSnapshot};
-pub use transport::{DEFAULT_MAX_RESPONSE_BYTES, Expect, HttpClient, HttpClientBuilder, Request, Response, decode_json};
+pub use transport::{
+    DEFAULT_MAX_RESPONSE_BYTES, Expect, HttpClient, HttpClientBuilder, Request, Response,
+    decode_json,
+};
 
 pub use reqwest::header;
 pub use reqwest::{Method, StatusCode};

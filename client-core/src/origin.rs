@@ -189,17 +189,24 @@ impl fmt::Display for BaseUrl {
 }
 
 /// Removes `user:password@` from a URL-looking string, for messages.
+/// `input` without anything that may be credentials, for messages about URLs that did not parse:
+/// everything between the scheme and the last `@` goes. A password may hold `/` or `@` itself, so
+/// the last `@` (before any query) is taken, even if that hides part of a path that holds one.
 fn strip_userinfo(input: &str) -> String {
-    match (input.find("://"), input.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let host_start = scheme_end + 3;
-            let slash = input[host_start..].find('/').map(|i| i + host_start);
-            if slash.is_none_or(|s| at < s) {
-                return format!("{}{}", &input[..host_start], &input[at + 1..]);
-            }
-            input.to_owned()
-        }
-        _ => input.to_owned(),
+    let Some(scheme_end) = input.find("://") else {
+        return input.to_owned();
+    };
+    let host_start = scheme_end + 3;
+    let end = input[host_start..]
+        .find(['?', '#'])
+        .map_or(input.len(), |i| i + host_start);
+    match input[host_start..end].rfind('@') {
+        Some(at) => format!(
+            "{}***@{}",
+            &input[..host_start],
+            &input[host_start + at + 1..]
+        ),
+        None => input.to_owned(),
     }
 }
 
@@ -209,6 +216,25 @@ mod tests {
 
     fn base(s: &str) -> BaseUrl {
         BaseUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn invalid_urls_are_reported_without_their_credentials() {
+        for input in [
+            "http://alice:pa/ss@host/",
+            "http://alice:p@ss@host/",
+            "http://alice:s3cr/t@host:99999/",
+            "ftp://alice:s3cr@t@host/",
+        ] {
+            let err = BaseUrl::parse(input).unwrap_err();
+            let shown = format!("{err} {err:#} {err:?}");
+            for secret in ["pa/ss", "p@ss", "s3cr", "ss@"] {
+                assert!(!shown.contains(secret), "{input}: {shown}");
+            }
+            assert!(shown.contains("***@"), "{input}: {shown}");
+        }
+        assert_eq!(strip_userinfo("https://host/a"), "https://host/a");
+        assert_eq!(strip_userinfo("not a url"), "not a url");
     }
 
     #[test]
@@ -297,7 +323,9 @@ mod tests {
 
     #[test]
     fn userinfo_is_stripped_from_messages() {
-        assert_eq!(strip_userinfo("https://a:b@h/x"), "https://h/x");
-        assert_eq!(strip_userinfo("https://h/x@y"), "https://h/x@y");
+        assert_eq!(strip_userinfo("https://a:b@h/x"), "https://***@h/x");
+        // An `@` in a path cannot be told from one in a password: hiding too much is the safe side.
+        assert_eq!(strip_userinfo("https://h/x@y"), "https://***@y");
+        assert_eq!(strip_userinfo("https://h/x?q=a@b"), "https://h/x?q=a@b");
     }
 }

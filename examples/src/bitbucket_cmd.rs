@@ -13,14 +13,21 @@ use crate::output::{JsonLines, write_each};
 #[derive(Debug, Args)]
 pub struct BitbucketArgs {
     /// The API's URL.
-    #[arg(long, env = "BITBUCKET_URL", global = true, default_value = DEFAULT_BASE_URL)]
+    #[arg(long, env = "BITBUCKET_URL", hide_env_values = true, global = true, default_value = DEFAULT_BASE_URL)]
     url: String,
     /// The username, for an app password (`BITBUCKET_APP_PASSWORD`).
-    #[arg(long, env = "BITBUCKET_USERNAME", global = true)]
+    #[arg(
+        long,
+        env = "BITBUCKET_USERNAME",
+        hide_env_values = true,
+        global = true
+    )]
     username: Option<String>,
     /// The account's e-mail, for an API token (`BITBUCKET_API_TOKEN`).
-    #[arg(long, env = "BITBUCKET_EMAIL", global = true)]
+    #[arg(long, env = "BITBUCKET_EMAIL", hide_env_values = true, global = true)]
     email: Option<String>,
+    #[command(flatten)]
+    net: crate::net_args::NetArgs,
     #[command(subcommand)]
     command: BitbucketCommand,
 }
@@ -199,6 +206,9 @@ fn env(name: &str) -> Option<String> {
 fn connect(args: &BitbucketArgs) -> Result<Bitbucket, CliError> {
     let builder = Bitbucket::builder()
         .base_url(args.url.clone())
+        .request_timeout(args.net.timeout()?)
+        .retry(args.net.retry())
+        .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
     let builder = if let Some(token) = env("BITBUCKET_ACCESS_TOKEN") {
         builder.access_token(token)

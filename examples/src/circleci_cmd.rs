@@ -13,8 +13,10 @@ use crate::output::{JsonLines, write_each};
 #[derive(Debug, Args)]
 pub struct CircleCiArgs {
     /// The API's URL (CircleCI server installations have their own).
-    #[arg(long, env = "CIRCLECI_URL", global = true, default_value = DEFAULT_BASE_URL)]
+    #[arg(long, env = "CIRCLECI_URL", hide_env_values = true, global = true, default_value = DEFAULT_BASE_URL)]
     url: String,
+    #[command(flatten)]
+    net: crate::net_args::NetArgs,
     #[command(subcommand)]
     command: CircleCiCommand,
 }
@@ -177,6 +179,9 @@ fn test_line(t: &TestMetadata) -> TestLine<'_> {
 fn connect(args: &CircleCiArgs) -> Result<CircleCi, CliError> {
     let mut builder = CircleCi::builder()
         .base_url(args.url.clone())
+        .request_timeout(args.net.timeout()?)
+        .retry(args.net.retry())
+        .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
     if let Some(token) = std::env::var("CIRCLECI_TOKEN")
         .ok()

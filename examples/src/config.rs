@@ -38,6 +38,8 @@ pub struct JenkinsSection {
     pub jobs: JobsSection,
     /// Builds per request.
     pub page_size: Option<u32>,
+    /// Folder levels one listing request covers (default 5; deeper folders cost one request each).
+    pub folder_depth: Option<u32>,
     /// Jobs read at the same time.
     pub concurrency: Option<usize>,
     /// The deadline of one request.
@@ -273,8 +275,7 @@ impl ConfigFile {
                 destination: DestinationSection::default(),
             }
         } else {
-            toml::from_str(&text)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
+            toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
         };
         let bitbucket_secret = config.bitbucket.as_ref().is_some_and(|b| {
             b.app_password.is_some() || b.api_token.is_some() || b.access_token.is_some()
@@ -295,6 +296,37 @@ impl ConfigFile {
             )));
         }
         Ok(config)
+    }
+}
+
+/// A TOML error as `path: line L, column C: message`, without the quoted source line that toml's
+/// own `Display` adds: that line may hold a token.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> CliError {
+    let at = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    CliError::Usage(format!(
+        "{}: {at}{}",
+        path.display(),
+        e.message().trim_end()
+    ))
+}
+
+/// A request deadline from the config, checked: 1 s to 1 day (a huge value would overflow the
+/// HTTP client's clock arithmetic).
+pub fn request_timeout(section: &str, seconds: u64) -> Result<std::time::Duration, CliError> {
+    if (1..=86_400).contains(&seconds) {
+        Ok(std::time::Duration::from_secs(seconds))
+    } else {
+        Err(CliError::Usage(format!(
+            "[{section}] request_timeout_seconds = {seconds}: give 1 to 86400 seconds"
+        )))
     }
 }
 

@@ -16,15 +16,17 @@ use crate::output::JsonLines;
 #[derive(Debug, Args)]
 pub struct JenkinsArgs {
     /// The server's URL, with its context path if any (`https://host/jenkins/`).
-    #[arg(long, env = "JENKINS_URL", global = true)]
+    #[arg(long, env = "JENKINS_URL", hide_env_values = true, global = true)]
     url: Option<String>,
     /// The user to authenticate as; the API token is read from `JENKINS_API_TOKEN` (never from the
     /// command line). Without a user, requests are anonymous.
-    #[arg(long, env = "JENKINS_USER", global = true)]
+    #[arg(long, env = "JENKINS_USER", hide_env_values = true, global = true)]
     user: Option<String>,
     /// Builds per request when listing builds.
     #[arg(long, default_value_t = 100, global = true)]
     page_size: u32,
+    #[command(flatten)]
+    net: crate::net_args::NetArgs,
     #[command(subcommand)]
     command: JenkinsCommand,
 }
@@ -161,6 +163,9 @@ fn connect(args: &JenkinsArgs) -> Result<Jenkins, CliError> {
         .filter(|t| !t.is_empty());
     let builder = Jenkins::builder(url)
         .page_size(args.page_size)
+        .request_timeout(args.net.timeout()?)
+        .retry(args.net.retry())
+        .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
     let builder = match (&args.user, token) {
         (Some(user), Some(token)) => builder.basic_auth(user.clone(), token),
@@ -505,9 +510,14 @@ async fn log(jenkins: &Jenkins, job: &JobPath, number: u64, follow: bool) -> Res
     };
     let mut chunks = std::pin::pin!(jenkins.console(job, number, options));
     let mut stdout = std::io::stdout().lock();
+    let terminal = std::io::IsTerminal::is_terminal(&stdout);
     while let Some(chunk) = chunks.try_next().await? {
         if !chunk.bytes.is_empty() {
-            stdout.write_all(&chunk.bytes)?;
+            if terminal {
+                stdout.write_all(&crate::terminal::log_for_terminal(&chunk.bytes))?;
+            } else {
+                stdout.write_all(&chunk.bytes)?;
+            }
             stdout.flush()?;
         }
     }
@@ -559,7 +569,10 @@ async fn input(
     };
     let chosen = match (answer.id, pending.as_slice()) {
         (_, []) => {
-            eprintln!("{job} #{number} waits for no input: nothing to do");
+            eprintln!(
+                "{} #{number} waits for no input: nothing to do",
+                crate::terminal::safe(&job.to_string())
+            );
             return Ok(());
         }
         (Some(id), all) => all

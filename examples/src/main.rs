@@ -17,10 +17,12 @@ mod cli_error;
 mod config;
 mod demo;
 mod jenkins_cmd;
+mod net_args;
 mod output;
 mod progress;
 mod simulate_cmd;
 mod sync_cmd;
+mod terminal;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -69,6 +71,48 @@ enum Command {
 }
 
 /// Logs on stderr; with progress bars, through the bars' writer so that lines never cut a bar.
+/// Waits for SIGINT (Ctrl-C) or SIGTERM and names it.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// What this process committed before a signal stopped it.
+fn committed_so_far() -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let c = &progress::COMMITTED;
+    let (transactions, rows, partitions) = (
+        c.transactions.load(Relaxed),
+        c.rows.load(Relaxed),
+        c.partitions.load(Relaxed),
+    );
+    if transactions == 0 {
+        "nothing was committed in this run; the next run starts where the last one ended".to_owned()
+    } else {
+        format!(
+            "{transactions} transactions committed ({rows} rows, {partitions} partitions complete); \
+             the next run continues from there"
+        )
+    }
+}
+
 fn init_logs(quiet: bool, verbose: u8, bars: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
@@ -124,13 +168,26 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
-            Command::Demo(args) => demo::run(args, display).await,
-            Command::Run(args) => sync_cmd::run(args, display).await,
-            Command::Jenkins(args) => jenkins_cmd::run(args).await,
-            Command::CircleCi(args) => circleci_cmd::run(args).await,
-            Command::Bitbucket(args) => bitbucket_cmd::run(args).await,
-            Command::Simulate(args) => simulate_cmd::run(args).await,
+        let command = async {
+            match cli.command {
+                Command::Demo(args) => demo::run(args, display).await,
+                Command::Run(args) => sync_cmd::run(args, display).await,
+                Command::Jenkins(args) => jenkins_cmd::run(args).await,
+                Command::CircleCi(args) => circleci_cmd::run(args).await,
+                Command::Bitbucket(args) => bitbucket_cmd::run(args).await,
+                Command::Simulate(args) => simulate_cmd::run(args).await,
+            }
+        };
+        tokio::select! {
+            result = command => result,
+            signal = interrupted() => {
+                // Whatever is half-written is in an open transaction that dies with the process
+                // (as with a kill): what was committed stays, and the next run continues from it.
+                if syncing {
+                    eprintln!("ci-sync: stopped by {signal}; {}", committed_so_far());
+                }
+                std::process::exit(if signal == "SIGINT" { 130 } else { 143 });
+            }
         }
     });
     match result {
@@ -138,7 +195,7 @@ fn main() -> ExitCode {
         // The reader of stdout went away (`ci-sync ... | head`): nothing to say.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", terminal::safe(&err.to_string()));
             err.exit_code()
         }
     }

@@ -18,11 +18,12 @@ impl JsonLines {
     }
 
     /// Writes `value` and a newline.
+    /// Control characters are escaped, DEL and C1 included, so that a line shown on a terminal
+    /// cannot drive it.
     pub fn write<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(|e| match e.io_error_kind() {
-            Some(kind) => std::io::Error::new(kind, e),
-            None => std::io::Error::other(e),
-        })?;
+        let json = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+        self.out
+            .write_all(&crate::terminal::escape_json_controls(&json))?;
         self.out.write_all(b"\n")
     }
 

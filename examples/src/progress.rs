@@ -6,6 +6,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use cidata_sync::Progress;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 
+/// What this process has committed so far, over every pass: a signal's message reports it.
+pub static COMMITTED: Committed = Committed {
+    transactions: AtomicU64::new(0),
+    rows: AtomicU64::new(0),
+    partitions: AtomicU64::new(0),
+};
+
+/// Counters of committed work.
+#[derive(Debug)]
+pub struct Committed {
+    /// Transactions committed.
+    pub transactions: AtomicU64,
+    /// Rows they inserted, changed or marked deleted.
+    pub rows: AtomicU64,
+    /// Partitions finished without error (their checkpoints are committed).
+    pub partitions: AtomicU64,
+}
+
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Display {
@@ -72,6 +90,9 @@ impl Reporter {
             }
             Progress::PartitionFinished { key, error } => {
                 let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                if error.is_none() {
+                    COMMITTED.partitions.fetch_add(1, Ordering::Relaxed);
+                }
                 if let Some(e) = error {
                     tracing::warn!("{key} failed (it is read again next run): {e}");
                 }
@@ -85,6 +106,10 @@ impl Reporter {
                     }
                     Display::Quiet => {}
                 }
+            }
+            Progress::Committed { rows } => {
+                COMMITTED.transactions.fetch_add(1, Ordering::Relaxed);
+                COMMITTED.rows.fetch_add(rows, Ordering::Relaxed);
             }
             _ => {}
         }

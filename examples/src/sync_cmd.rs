@@ -31,6 +31,11 @@ pub struct RunArgs {
     /// The destination, overriding the config's: `sqlite://ci-sync.db`, `sqlite:///abs/path.db`, `jsonl://-`.
     #[arg(long)]
     dest: Option<String>,
+    /// Let a listing mark every known job or repository (or most of them) deleted at once; without
+    /// it such a run stops before deleting anything, since an empty listing is more often a broken
+    /// server or proxy than a wiped one.
+    #[arg(long)]
+    allow_mass_delete: bool,
 }
 
 /// The default destination: an SQLite file in the current folder.
@@ -188,8 +193,11 @@ fn jenkins_from(j: &JenkinsSection) -> Result<Jenkins, CliError> {
     if let Some(n) = j.concurrency {
         builder = builder.concurrency(n);
     }
+    if let Some(n) = j.folder_depth {
+        builder = builder.folder_depth(n);
+    }
     if let Some(s) = j.request_timeout_seconds {
-        builder = builder.request_timeout(Duration::from_secs(s));
+        builder = builder.request_timeout(crate::config::request_timeout("jenkins", s)?);
     }
     if let Some(n) = j.retry_attempts {
         builder = builder.retry(RetryPolicy {
@@ -221,7 +229,7 @@ fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
         builder = builder.concurrency(n);
     }
     if let Some(s) = c.request_timeout_seconds {
-        builder = builder.request_timeout(Duration::from_secs(s));
+        builder = builder.request_timeout(crate::config::request_timeout("circleci", s)?);
     }
     if let Some(n) = c.retry_attempts {
         builder = builder.retry(RetryPolicy {
@@ -268,7 +276,10 @@ fn secret(var: &str, configured: &Option<String>) -> Option<String> {
 }
 
 /// Builds the Bitbucket client and source from `[bitbucket]` (or the seed's JSON).
-fn bitbucket_from(b: &BitbucketSection) -> Result<BitbucketSource, CliError> {
+fn bitbucket_from(
+    b: &BitbucketSection,
+    allow_mass_delete: bool,
+) -> Result<BitbucketSource, CliError> {
     let mut builder =
         Bitbucket::builder().user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &b.base_url {
@@ -302,7 +313,7 @@ fn bitbucket_from(b: &BitbucketSection) -> Result<BitbucketSource, CliError> {
         builder = builder.concurrency(n);
     }
     if let Some(s) = b.request_timeout_seconds {
-        builder = builder.request_timeout(Duration::from_secs(s));
+        builder = builder.request_timeout(crate::config::request_timeout("bitbucket", s)?);
     }
     if let Some(n) = b.retry_attempts {
         builder = builder.retry(RetryPolicy {
@@ -328,6 +339,7 @@ fn bitbucket_from(b: &BitbucketSection) -> Result<BitbucketSource, CliError> {
             .full_check_hours
             .map_or(defaults.full_check, |h| Duration::from_secs(h * 3600)),
         incremental: b.enable_incremental_sync.unwrap_or(true),
+        allow_mass_delete,
         ..defaults
     };
     Ok(BitbucketSource::new(client, options))
@@ -343,9 +355,13 @@ fn report(
     stats: &RunStats,
 ) {
     if display != Display::Quiet {
+        let (base, described) = (
+            crate::terminal::safe(base),
+            crate::terminal::safe(described),
+        );
         eprintln!("ci-sync: synced {base} into {described}");
         for line in summary(stats, tables, words) {
-            eprintln!("{line}");
+            eprintln!("{}", crate::terminal::safe(&line));
         }
     }
 }
@@ -477,7 +493,9 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
             Ok(Configured {
                 concurrency: jenkins.concurrency(),
                 base: jenkins.base().to_string(),
-                source: JenkinsSource::new(Wfapi::new(jenkins)).filter(filter),
+                source: JenkinsSource::new(Wfapi::new(jenkins))
+                    .filter(filter)
+                    .allow_mass_delete(args.allow_mass_delete),
                 settings: Settings::config(&args.config),
                 label: "jenkins",
                 words: JENKINS_WORDS,
@@ -497,7 +515,7 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         runner.pass(configured).await;
     }
     if let Some(section) = &config.bitbucket {
-        let configured = bitbucket_from(section).map(|source| Configured {
+        let configured = bitbucket_from(section, args.allow_mass_delete).map(|source| Configured {
             base: source.client().base().to_string(),
             concurrency: source.client().concurrency(),
             source,

@@ -105,6 +105,14 @@ impl JenkinsBuilder {
         self
     }
 
+    /// The largest JSON response accepted, after decompression (default
+    /// [`cidata_core::DEFAULT_MAX_RESPONSE_BYTES`]); a larger one is an
+    /// [`ErrorKind::TooLarge`](cidata_core::ErrorKind::TooLarge) error naming the URL.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.http = self.http.max_response_bytes(limit);
+        self
+    }
+
     /// The retry policy for idempotent requests. Triggers and other POSTs are never retried.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.http = self.http.retry(retry);

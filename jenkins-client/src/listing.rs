@@ -7,7 +7,6 @@ use cidata_core::{Cursor, Error, ErrorKind, Next, Page, PageLimits, Result, item
 use futures::{Stream, TryStreamExt, stream};
 use serde::Deserialize;
 
-use crate::models::raw::vec_or_null;
 use crate::models::{Build, Computer, ComputerSet, Job};
 use crate::{Field, Jenkins, JobPath, Range, Tree};
 
@@ -81,6 +80,9 @@ impl BuildListing {
             first_page_size,
         } = self;
         let first = first_page_size.unwrap_or(page_size);
+        // The lowest build number seen so far: a page that brings none lower brings nothing new
+        // (a server that ignores `{M,N}` answers the same page forever), so it ends the listing.
+        let lowest = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
         let pages = paginate(
             jenkins.base().clone(),
             PageLimits::default(),
@@ -88,6 +90,7 @@ impl BuildListing {
                 let jenkins = jenkins.clone();
                 let prefix = prefix.clone();
                 let fields = fields.clone();
+                let lowest = lowest.clone();
                 async move {
                     let (start, size) = match cursor {
                         None => (skip, first),
@@ -111,7 +114,13 @@ impl BuildListing {
                     );
                     let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
                     let full = page.all_builds.len() as u64 >= size;
-                    let next = if full {
+                    let page_lowest = page.all_builds.iter().filter_map(|b| b.number).min();
+                    let before = lowest.fetch_min(
+                        page_lowest.unwrap_or(u64::MAX),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    let progressed = page_lowest.is_some_and(|n| n < before);
+                    let next = if full && progressed {
                         Next::Token((start + size).to_string())
                     } else {
                         Next::End
@@ -219,16 +228,16 @@ pub(crate) fn nested_jobs_tree(fields: &Tree, levels: u32) -> Tree {
     Tree::new().nested("jobs", inner)
 }
 
+// The list keys are required: a body without them (`{}`, `{"jobs": null}`, an error object sent
+// with status 200) is a decode error naming the URL, never "no jobs" (which would delete them all).
 #[derive(Deserialize)]
 struct JobsResponse {
-    #[serde(default, deserialize_with = "vec_or_null")]
     jobs: Vec<Job>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BuildsResponse {
-    #[serde(default, deserialize_with = "vec_or_null")]
     all_builds: Vec<Build>,
 }
 
@@ -257,6 +266,9 @@ impl Jenkins {
         let levels = self.folder_depth;
         let tree = nested_jobs_tree(&fields, levels);
         async_stream::try_stream! {
+            // A folder that lists itself (a hostile or broken server) would be walked forever:
+            // a job URL seen twice, or a nesting deeper than any real server's, stops the walk.
+            let mut urls = std::collections::HashSet::new();
             let mut folders = VecDeque::from([folder]);
             while let Some(folder) = folders.pop_front() {
                 let response: JobsResponse = jenkins.get_json(&folder.url_path(), Some(&tree)).await?;
@@ -265,6 +277,7 @@ impl Jenkins {
                     response.jobs.into_iter().rev().map(|j| (folder.clone(), j, levels)).collect();
                 while let Some((parent, mut job, left)) = stack.pop() {
                     let path = job_path_in(&jenkins, &parent, &job)?;
+                    check_walk(&mut urls, &path, &job)?;
                     let kids = job.jobs.take();
                     job.jobs = kids.as_ref().map(|_| Vec::new());
                     match kids {
@@ -334,6 +347,38 @@ impl Jenkins {
         })
         .try_flatten()
     }
+}
+
+/// Folders nest at most this deep; real servers stay far below.
+pub const MAX_FOLDER_NESTING: usize = 64;
+
+/// Refuses a job whose URL was already walked (a folder that contains itself) or that nests
+/// deeper than [`MAX_FOLDER_NESTING`].
+fn check_walk(
+    urls: &mut std::collections::HashSet<String>,
+    path: &JobPath,
+    job: &Job,
+) -> Result<()> {
+    if path.segments().len() > MAX_FOLDER_NESTING {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "folders nest deeper than {MAX_FOLDER_NESTING} levels at `{}`: a folder that contains itself?",
+                path.segments()[..3].join("/")
+            ),
+        ));
+    }
+    if let Some(url) = &job.url
+        && !urls.insert(url.trim_end_matches('/').to_owned())
+    {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "the job listing repeats `{url}` (at `{path}`): a folder that contains itself?"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The path of `job` listed under `parent`: its `name`, or failing that its URL.

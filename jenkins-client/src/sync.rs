@@ -107,8 +107,10 @@ pub static BUILDS: TableDef<BuildRow> = TableDef {
         ColumnDef::new("display_name", ColumnType::Text, |r| {
             r.build.display_name.clone().into()
         }),
+        // Set when the build is gone from the server (discarded, or its job deleted).
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// A `jenkins_artifacts` row.
@@ -157,8 +159,10 @@ pub static ARTIFACTS: TableDef<ArtifactRow> = TableDef {
         ColumnDef::new("timestamp", ColumnType::Timestamp, |r| {
             Value::timestamp(r.timestamp)
         }),
+        // Set when its build is gone from the server.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// The schema of `jenkins_jobs`.

@@ -150,9 +150,26 @@ impl Wfapi {
     }
 
     /// `/job/X/N/wfapi/describe`: one run with its stages.
+    ///
+    /// A body with none of `id`, `name` and `status` (`{}`, an error object sent with status 200)
+    /// is a [`Decode`](cidata_core::ErrorKind::Decode) error, not a run without stages.
     pub async fn run(&self, job: &JobPath, number: u64) -> Result<Run> {
-        self.get(&Self::run_prefix(job, number), "describe", &[])
-            .await
+        let prefix = Self::run_prefix(job, number);
+        let run: Run = self.get(&prefix, "describe", &[]).await?;
+        if run.id.is_none() && run.name.is_none() && run.status.is_none() {
+            let url = self.jenkins.url(&format!("{prefix}wfapi/describe"))?;
+            return Err(Error::new(
+                ErrorKind::Decode,
+                "the run description has none of `id`, `name`, `status`",
+            )
+            .with_request("GET", &url)
+            .with_body(
+                serde_json::to_string(&run.extra)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            ));
+        }
+        Ok(run)
     }
 
     /// `/job/X/N/execution/node/ID/wfapi/describe`: a stage with its flow nodes, or a step.

@@ -84,8 +84,10 @@ pub static STAGES: TableDef<StageRow> = TableDef {
         ColumnDef::new("start", ColumnType::Timestamp, |r| {
             Value::timestamp(r.stage.start_time_millis)
         }),
+        // Set when its build is gone from the server, or the stage when a re-read lacks it.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// The schema of `jenkins_stages`.
@@ -187,6 +189,7 @@ pub struct JenkinsSource {
     wfapi: Wfapi,
     filter: JobFilter,
     name: String,
+    allow_mass_delete: bool,
 }
 
 impl JenkinsSource {
@@ -196,7 +199,16 @@ impl JenkinsSource {
             wfapi,
             filter: JobFilter::default(),
             name: "jenkins".to_owned(),
+            allow_mass_delete: false,
         }
+    }
+
+    /// Lets a listing mark every known job (or most of a sizeable set) deleted at once. Off by
+    /// default: a server that answers an empty listing by mistake must not wipe the tables, so
+    /// such a run stops with [`Error::Refused`] before it deletes anything.
+    pub fn allow_mass_delete(mut self, allow: bool) -> JenkinsSource {
+        self.allow_mass_delete = allow;
+        self
     }
 
     /// Reads only the jobs the filter selects.
@@ -260,7 +272,15 @@ impl Source for JenkinsSource {
                     continue;
                 }
                 known.insert(key);
-                yield Discovery::Operation(Operation::Upsert(job_record(&jenkins, &entry.path, &entry.job, synced_at)?));
+                // A job whose listing entry does not fit the tables fails alone, by name.
+                let record = match job_record(&jenkins, &entry.path, &entry.job, synced_at) {
+                    Ok(record) => record,
+                    Err(e) => {
+                        yield Discovery::Failed { partition: job_key(&entry.path), error: format!("job `{}`: {e}", entry.path) };
+                        continue;
+                    }
+                };
+                yield Discovery::Operation(Operation::Upsert(record));
                 if entry.job.is_container() {
                     continue;
                 }
@@ -283,8 +303,13 @@ impl Source for JenkinsSource {
             }
             // Only after a complete listing: jobs known before and listed no more are gone.
             let at_ms = now_ms();
-            for gone in previous.known.iter().filter(|k| !listed.contains(*k)) {
+            let gone: Vec<&String> = previous.known.iter().filter(|k| !listed.contains(*k)).collect();
+            cidata_sync::check_mass_delete("jobs", previous.known.len(), gone.len(), source.allow_mass_delete)?;
+            for gone in gone {
                 yield Discovery::Operation(Operation::SoftDelete { table: "jenkins_jobs".into(), key: vec![Value::Text(gone.clone())], at_ms });
+                for table in ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"] {
+                    yield Discovery::Operation(Operation::SoftDeleteWhere { table: table.into(), column: "job_name".into(), value: Value::Text(gone.clone()), at_ms });
+                }
                 let key = format!("job:{gone}");
                 if state.contains_key(&key) {
                     let deleted = JobState { deleted: true, ..JobState::default() };
@@ -359,9 +384,11 @@ impl Source for JenkinsSource {
             let mut builds = std::pin::pin!(builds);
             let mut highest = prev.synced_through;
             let mut pending = Vec::new();
+            let mut seen = BTreeSet::new();
             let synced_at = now_ms();
             while let Some((build, run)) = builds.try_next().await? {
                 let Some(number) = build.number else { continue };
+                seen.insert(number);
                 highest = highest.max(Some(number));
                 if !build.is_final() {
                     pending.push(number);
@@ -373,6 +400,16 @@ impl Source for JenkinsSource {
                     for record in stage_records(&p.path, number, run)? {
                         yield Operation::Upsert(record);
                     }
+                }
+            }
+            // A build read while running and listed no more was deleted on the server: mark it,
+            // with its artifacts and stages, instead of leaving it running forever.
+            let at_ms = now_ms();
+            for gone in prev.pending.iter().filter(|n| !seen.contains(n)) {
+                let id = build_id(&p.path, *gone);
+                yield Operation::SoftDelete { table: "jenkins_builds".into(), key: vec![Value::Text(id.clone())], at_ms };
+                for table in ["jenkins_artifacts", "jenkins_stages"] {
+                    yield Operation::SoftDeleteWhere { table: table.into(), column: "build_id".into(), value: Value::Text(id.clone()), at_ms };
                 }
             }
             pending.sort_unstable();

@@ -189,6 +189,7 @@ impl Engine {
         let discovery = {
             let tx = tx.clone();
             let source = source.clone();
+            let stats = stats.clone();
             async move {
                 let mut found = 0u64;
                 let mut stream = source.discover(state);
@@ -200,6 +201,16 @@ impl Engine {
                             if ptx.send(p).await.is_err() {
                                 break;
                             }
+                        }
+                        Discovery::Failed { partition, error } => {
+                            tracing::warn!(%partition, %error, "partition failed in discovery; it will be read again next run");
+                            lock(&stats)
+                                .failed_partitions
+                                .push((partition.clone(), error.clone()));
+                            self.emit(Progress::PartitionFinished {
+                                key: partition,
+                                error: Some(error),
+                            });
                         }
                     }
                 }

@@ -37,6 +37,10 @@ pub enum Error {
     /// The engine itself failed: a worker or the writer thread stopped.
     #[error("sync engine: {0}")]
     Engine(String),
+    /// A safety check stopped the run before it changed anything it guards, such as a listing
+    /// that would mark every known item deleted at once.
+    #[error("refused: {0}")]
+    Refused(String),
     /// Saved state could not be read.
     #[error("state of partition `{partition}`: {message}")]
     State {
@@ -54,5 +58,39 @@ impl Error {
     }
 }
 
+/// Refuses a deletion of `gone` of `known` items (`what`: "jobs", "repositories") when it would
+/// remove all of them, or most of a sizeable set, at once, unless `allowed`: a server that
+/// answers an empty or broken listing must not wipe the tables. The message names the override.
+pub fn check_mass_delete(what: &str, known: usize, gone: usize, allowed: bool) -> Result<()> {
+    let all = gone > 0 && gone == known;
+    let most = gone >= 10 && gone * 2 > known;
+    if allowed || !(all || most) {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the listing would mark {gone} of {known} known {what} deleted at once; if that is right, \
+         run again with --allow-mass-delete"
+    )))
+}
+
 /// The result type of cidata-sync.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mass_deletes_are_refused_unless_allowed() {
+        assert!(check_mass_delete("jobs", 10, 0, false).is_ok());
+        assert!(check_mass_delete("jobs", 0, 0, false).is_ok());
+        assert!(check_mass_delete("jobs", 100, 9, false).is_ok());
+        assert!(check_mass_delete("jobs", 100, 49, false).is_ok());
+        assert!(check_mass_delete("jobs", 5, 4, false).is_ok());
+        let all = check_mass_delete("jobs", 3, 3, false).unwrap_err();
+        assert!(all.to_string().contains("3 of 3 known jobs"), "{all}");
+        assert!(all.to_string().contains("--allow-mass-delete"), "{all}");
+        assert!(check_mass_delete("jobs", 100, 51, false).is_err());
+        assert!(check_mass_delete("jobs", 100, 100, true).is_ok());
+    }
+}

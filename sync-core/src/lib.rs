@@ -13,7 +13,7 @@ mod table_def;
 
 pub use destination::{Destination, DestinationUrl, State, TableCounts, WriteStats};
 pub use engine::{Engine, Progress, RunStats};
-pub use error::{Error, Result};
+pub use error::{Error, Result, check_mass_delete};
 pub use jsonl::JsonLinesDestination;
 pub use migration::Migration;
 pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms};

@@ -199,6 +199,18 @@ pub enum Operation {
         /// When it was seen gone, in milliseconds since the epoch.
         at_ms: i64,
     },
+    /// Mark deleted every row whose `column` equals `value` (the builds of a deleted job, the
+    /// stages of a deleted build), keeping them. Rows already marked keep their first date.
+    SoftDeleteWhere {
+        /// The table.
+        table: Arc<str>,
+        /// A column of the table.
+        column: Arc<str>,
+        /// The value rows to mark hold in it.
+        value: Value,
+        /// When they were seen gone, in milliseconds since the epoch.
+        at_ms: i64,
+    },
     /// Save a partition's state, atomically with every operation before it.
     Checkpoint(Checkpoint),
 }

@@ -16,6 +16,15 @@ pub enum Discovery<P> {
     Operation(Operation),
     /// Read this partition.
     Partition(P),
+    /// Discovery could not make a partition of one item (a job whose listing entry does not fit
+    /// the tables, say): the item is reported as a failed partition and the run goes on with the
+    /// others; its state does not move.
+    Failed {
+        /// The partition's key.
+        partition: String,
+        /// Why, naming the item.
+        error: String,
+    },
 }
 
 /// Requests a source has sent, for the run statistics.

@@ -87,13 +87,15 @@ impl SqliteDestination {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
+        // The busy timeout first: switching a new file to WAL takes a lock that a second process
+        // opening the same new file must wait for, not fail on ("database is locked").
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         // A killed process loses nothing committed in WAL mode with NORMAL sync; only a power cut
         // may lose the last transactions, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
@@ -248,8 +250,9 @@ fn upsert_sql(t: &TableSchema) -> String {
     sql
 }
 
-impl Destination for SqliteDestination {
-    fn prepare(&mut self, _source: &str, tables: &[TableSchema]) -> Result<()> {
+impl SqliteDestination {
+    /// Creates the tables that do not exist and adds the columns a newer version brought.
+    fn prepare_tables(&mut self, tables: &[TableSchema]) -> Result<()> {
         for t in tables {
             t.validate()?;
             match self.existing_columns(&t.name)? {
@@ -306,6 +309,24 @@ impl Destination for SqliteDestination {
             );
         }
         Ok(())
+    }
+}
+
+impl Destination for SqliteDestination {
+    fn prepare(&mut self, _source: &str, tables: &[TableSchema]) -> Result<()> {
+        // One write transaction for the whole check-then-create: two processes preparing the
+        // same new file take turns instead of both creating a table.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.error(e))?;
+        let prepared = self.prepare_tables(tables);
+        let end = if prepared.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        self.conn.execute_batch(end).map_err(|e| self.error(e))?;
+        prepared
     }
 
     fn migrate(&mut self, migrations: &[Migration]) -> Result<()> {
@@ -414,6 +435,36 @@ impl Destination for SqliteDestination {
                         .chain(key.iter().map(|v| v as &dyn ToSql))
                         .collect();
                     let changed = stmt.execute(args.as_slice()).map_err(|e| self.error(e))?;
+                    stats.tables.entry(table.to_string()).or_default().deleted += changed as u64;
+                }
+                Operation::SoftDeleteWhere {
+                    table,
+                    column,
+                    value,
+                    at_ms,
+                } => {
+                    let t = self.tables.get(&**table).ok_or_else(|| {
+                        Error::Record(format!("table `{table}` was not prepared"))
+                    })?;
+                    let sd = t.schema.soft_delete.as_ref().ok_or_else(|| {
+                        Error::Record(format!("table `{table}` has no soft-delete column"))
+                    })?;
+                    if !t.schema.columns.iter().any(|c| *c.name == **column) {
+                        return Err(Error::Record(format!(
+                            "table `{table}` has no column `{column}`"
+                        )));
+                    }
+                    let sql = format!(
+                        "UPDATE {} SET {q} = ?1 WHERE {} = ?2 AND {q} IS NULL",
+                        quote(table),
+                        quote(column),
+                        q = quote(sd)
+                    );
+                    let mut stmt = tx.prepare_cached(&sql).map_err(|e| self.error(e))?;
+                    let at = Value::Timestamp(*at_ms);
+                    let changed = stmt
+                        .execute(params![at, value])
+                        .map_err(|e| self.error(e))?;
                     stats.tables.entry(table.to_string()).or_default().deleted += changed as u64;
                 }
                 Operation::Checkpoint(cp) => {

@@ -49,7 +49,10 @@ async fn bodies_over_the_limit_fail_naming_the_url() {
 
     let client = limited(&server, 256 * 1024);
     for what in ["big", "bomb"] {
-        let err = client.get_json::<Value>(url(&server, what)).await.unwrap_err();
+        let err = client
+            .get_json::<Value>(url(&server, what))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TooLarge, "{what}: {err}");
         assert!(err.to_string().contains(&format!("/ctx/{what}")), "{err}");
         assert!(err.to_string().contains("262144 bytes"), "{err}");
@@ -87,13 +90,19 @@ async fn echoed_credentials_are_redacted_from_errors() {
     catch_all(&server).await;
     let client = limited(&server, 1 << 20);
     for what in ["x", "y", "z"] {
-        let err = client.get_json::<Value>(url(&server, what)).await.unwrap_err();
+        let err = client
+            .get_json::<Value>(url(&server, what))
+            .await
+            .unwrap_err();
         let shown = format!("{err} | {err:#} | {err:?} | {:?}", err.body_snippet());
         assert!(!shown.contains("tok-secret"), "{what}: {shown}");
         assert!(
             !shown.contains(&encode_base64(b"alice:tok-secret")),
             "{what}: {shown}"
         );
-        assert!(err.body_snippet().is_some_and(|b| b.contains("***")), "{what}: {shown}");
+        assert!(
+            err.body_snippet().is_some_and(|b| b.contains("***")),
+            "{what}: {shown}"
+        );
     }
 }
