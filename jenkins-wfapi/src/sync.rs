@@ -169,6 +169,9 @@ pub struct JobPartition {
     last_build: Option<u64>,
     pipeline: bool,
     previous: JobState,
+    /// Builds that were running when the saved state (now dropped) was written: marked deleted
+    /// unless this read finds them.
+    recheck: Vec<u64>,
 }
 
 /// The Jenkins source.
@@ -286,18 +289,27 @@ impl Source for JenkinsSource {
                 }
                 let last_build = entry.job.last_build_number();
                 // A job whose builds were wiped (or that was recreated) starts over.
-                let previous: JobState = state
+                let saved: Option<JobState> = state
                     .get(&job_key(&entry.path))
                     .and_then(|v| serde_json::from_value::<JobState>(v.clone()).ok())
-                    .filter(|s| !s.deleted && s.synced_through <= last_build && s.version >= JOB_STATE_VERSION)
-                    .unwrap_or_default();
-                let changed = last_build != previous.synced_through || !previous.pending.is_empty();
+                    .filter(|s| !s.deleted && s.version >= JOB_STATE_VERSION);
+                let (previous, recheck) = match saved {
+                    Some(s) if s.synced_through <= last_build => (s, Vec::new()),
+                    // The newest builds are gone (deleted, or the job recreated): read it again
+                    // from the start, and settle the builds that were running.
+                    Some(s) => (JobState::default(), s.pending),
+                    None => (JobState::default(), Vec::new()),
+                };
+                let changed = last_build != previous.synced_through
+                    || !previous.pending.is_empty()
+                    || !recheck.is_empty();
                 if changed {
                     yield Discovery::Partition(JobPartition {
                         path: entry.path.clone(),
                         last_build,
                         pipeline: entry.job.kind() == JobKind::Pipeline,
                         previous,
+                        recheck,
                     });
                 }
             }
@@ -405,7 +417,7 @@ impl Source for JenkinsSource {
             // A build read while running and listed no more was deleted on the server: mark it,
             // with its artifacts and stages, instead of leaving it running forever.
             let at_ms = now_ms();
-            for gone in prev.pending.iter().filter(|n| !seen.contains(n)) {
+            for gone in prev.pending.iter().chain(&p.recheck).filter(|n| !seen.contains(n)) {
                 let id = build_id(&p.path, *gone);
                 yield Operation::SoftDelete { table: "jenkins_builds".into(), key: vec![Value::Text(id.clone())], at_ms };
                 for table in ["jenkins_artifacts", "jenkins_stages"] {

@@ -251,6 +251,14 @@ fn upsert_sql(t: &TableSchema) -> String {
 }
 
 impl SqliteDestination {
+    /// A transaction that takes the write lock at its start (`BEGIN IMMEDIATE`): a deferred one
+    /// that reads first cannot upgrade while another process writes, and fails at once with
+    /// "database is locked" instead of waiting its turn.
+    fn write_transaction(&self) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| self.error(e))
+    }
+
     /// Creates the tables that do not exist and adds the columns a newer version brought.
     fn prepare_tables(&mut self, tables: &[TableSchema]) -> Result<()> {
         for t in tables {
@@ -334,10 +342,7 @@ impl Destination for SqliteDestination {
             if self.meta(&m.meta_key())?.is_some() {
                 continue;
             }
-            let tx = self
-                .conn
-                .unchecked_transaction()
-                .map_err(|e| self.error(e))?;
+            let tx = self.write_transaction()?;
             let mut rewritten = 0;
             for table in &m.tables {
                 if self.existing_columns(table)?.is_none() {
@@ -392,10 +397,7 @@ impl Destination for SqliteDestination {
 
     fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
         let mut stats = WriteStats::default();
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.error(e))?;
+        let tx = self.write_transaction()?;
         for op in batch {
             self.count_statement();
             match op {

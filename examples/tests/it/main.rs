@@ -7,5 +7,6 @@ mod ci_script;
 mod circleci;
 mod cli;
 mod demo;
+mod hostile;
 mod simulated;
 mod sync;
