@@ -439,7 +439,17 @@ async fn builds(jenkins: &Jenkins, job: &JobPath, out: &mut JsonLines) -> Result
     let full_name = job.full_name();
     let mut builds = std::pin::pin!(jenkins.builds_with(job, fields));
     let mut listed = 0u64;
-    while let Some(build) = builds.try_next().await? {
+    loop {
+        let build = match builds.try_next().await {
+            Ok(Some(build)) => build,
+            Ok(None) => break,
+            // A folder answers without `allBuilds`: name what it holds rather than the decode error.
+            Err(e) if listed == 0 => {
+                folder_check(jenkins, job, &full_name).await?;
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let Some(number) = build.number else { continue };
         listed += 1;
         out.write(&BuildLine {
@@ -454,26 +464,32 @@ async fn builds(jenkins: &Jenkins, job: &JobPath, out: &mut JsonLines) -> Result
         })?;
     }
     if listed == 0 {
-        // A folder has no builds: say so rather than print nothing (one more request, only here).
-        let what = jenkins
-            .job(
-                job,
-                Some(&Tree::fields(["name"]).nested("jobs", Tree::fields(["name"]))),
-            )
-            .await?;
-        if what.is_container() {
-            let children: Vec<String> = what
-                .jobs
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|j| j.name)
-                .collect();
-            return Err(Failure::Cli(CliError::Usage(format!(
-                "`{full_name}` is a folder, not a job; it holds: {}",
-                list(&children)
-            ))));
-        }
+        folder_check(jenkins, job, &full_name).await?;
         tracing::info!("`{full_name}` has no builds");
+    }
+    Ok(())
+}
+
+/// A folder has no builds: say so, naming what it holds, rather than print nothing (one more
+/// request, only when a listing brought nothing).
+async fn folder_check(jenkins: &Jenkins, job: &JobPath, full_name: &str) -> Result<(), Failure> {
+    let what = jenkins
+        .job(
+            job,
+            Some(&Tree::fields(["name"]).nested("jobs", Tree::fields(["name"]))),
+        )
+        .await?;
+    if what.is_container() {
+        let children: Vec<String> = what
+            .jobs
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|j| j.name)
+            .collect();
+        return Err(Failure::Cli(CliError::Usage(format!(
+            "`{full_name}` is a folder, not a job; it holds: {}",
+            list(&children)
+        ))));
     }
     Ok(())
 }

@@ -78,6 +78,30 @@ impl ToSql for Value {
     }
 }
 
+/// How long a statement waits for another process's lock before "database is locked".
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Puts the database in WAL mode. Switching takes an exclusive lock for which SQLite does not
+/// call the busy handler: two processes opening the same new file would see one fail at once
+/// ("database is locked"), so the switch is retried until the busy timeout.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0));
+        match mode {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
 impl SqliteDestination {
     /// Opens (or creates) the database at `path`, in WAL mode.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteDestination> {
@@ -87,12 +111,9 @@ impl SqliteDestination {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
-        // The busy timeout first: switching a new file to WAL takes a lock that a second process
-        // opening the same new file must wait for, not fail on ("database is locked").
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        // The busy timeout first: the statements below wait for a second process's locks.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        switch_to_wal(&conn).map_err(err)?;
         // A killed process loses nothing committed in WAL mode with NORMAL sync; only a power cut
         // may lose the last transactions, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")
