@@ -20,7 +20,7 @@ use crate::progress::Display;
 use crate::simulate_cmd;
 use crate::sync_cmd::{
     BITBUCKET_WORDS, CIRCLECI_WORDS, Configured, DEFAULT_DESTINATION, JENKINS_WORDS, Synced,
-    summary, sync_source,
+    Target, summary, sync_source,
 };
 
 /// Options of `ci-sync demo`.
@@ -191,6 +191,7 @@ async fn pass(
 ) -> Result<Vec<String>, CliError> {
     let settings = Settings::simulator;
     let api = |e| CliError::api(e, &settings(), None);
+    let dest = &Target::new(dest);
     let mut lines = Vec::new();
     let mut say = |system: &str, synced: Synced| {
         lines.push(format!("  {system}"));
@@ -273,6 +274,12 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
             Some(path.clone())
         }
         DestinationUrl::JsonLines(_) => None,
+        // The demo starts from an empty database each time, which a shared server is not.
+        DestinationUrl::Postgres(_) => {
+            return Err(CliError::Usage(
+                "the demo writes a new SQLite file or JSON lines; sync into PostgreSQL with `ci-sync run --dest postgres://...`".into(),
+            ));
+        }
     };
     // JSON lines on stdout leave the report to stderr.
     let to_stdout = matches!(parsed, DestinationUrl::JsonLines(None));

@@ -12,7 +12,8 @@ use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_core::RetryPolicy;
 use cidata_jenkins::{Jenkins, JobFilter};
 use cidata_sync::{
-    Destination, DestinationUrl, Engine, RunStats, Source, SqliteDestination, TableSchema,
+    Destination, DestinationUrl, Engine, PostgresDestination, RunStats, Source, SqliteDestination,
+    TableSchema,
 };
 use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
@@ -28,9 +29,14 @@ pub struct RunArgs {
     /// The config file.
     #[arg(long, default_value = "ci-sync.toml")]
     config: PathBuf,
-    /// The destination, overriding the config's: `sqlite://ci-sync.db`, `sqlite:///abs/path.db`, `jsonl://-`.
+    /// The destination, overriding the config's: `sqlite://ci-sync.db`, `sqlite:///abs/path.db`,
+    /// `postgres://user@host/db` (password from `PGPASSWORD` or the URL), `jsonl://-`.
     #[arg(long)]
     dest: Option<String>,
+    /// With PostgreSQL: when another process is syncing the same source into the database, wait
+    /// for it to finish instead of stopping at once.
+    #[arg(long)]
+    wait_for_lock: bool,
     /// Let a listing mark every known job or repository (or most of them) deleted at once; without
     /// it such a run stops before deleting anything, since an empty listing is more often a broken
     /// server or proxy than a wiped one.
@@ -41,28 +47,57 @@ pub struct RunArgs {
 /// The default destination: an SQLite file in the current folder.
 pub const DEFAULT_DESTINATION: &str = "sqlite://ci-sync.db";
 
-/// Opens a destination URL for a further source of the same run: a JSON-lines file is appended
-/// to, not replaced.
-pub fn reopen_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
-    match DestinationUrl::parse(url).map_err(|e| CliError::Usage(e.to_string()))? {
-        DestinationUrl::JsonLines(Some(path)) => Ok(Box::new(
-            cidata_sync::JsonLinesDestination::open_append(&path).map_err(CliError::Sync)?,
-        )),
-        _ => open_destination(url),
+/// Where a run writes: the destination's URL and how to meet another writer of the same source.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `sqlite://...`, `postgres://...` or `jsonl://...`.
+    pub url: String,
+    /// PostgreSQL: wait for another process syncing the same source instead of stopping.
+    pub wait_for_lock: bool,
+}
+
+impl Target {
+    /// A destination that does not wait for locks.
+    pub fn new(url: impl Into<String>) -> Target {
+        Target {
+            url: url.into(),
+            wait_for_lock: false,
+        }
     }
 }
 
-/// Opens a destination URL. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite destination abort
-/// the process after N statements, inside a transaction (the crash tests use it).
-pub fn open_destination(url: &str) -> Result<Box<dyn Destination>, CliError> {
-    let parsed = DestinationUrl::parse(url).map_err(|e| CliError::Usage(e.to_string()))?;
+/// Opens a destination for a further source of the same run: a JSON-lines file is appended
+/// to, not replaced.
+pub fn reopen_destination(target: &Target) -> Result<Box<dyn Destination>, CliError> {
+    match DestinationUrl::parse(&target.url).map_err(|e| CliError::Usage(e.to_string()))? {
+        DestinationUrl::JsonLines(Some(path)) => Ok(Box::new(
+            cidata_sync::JsonLinesDestination::open_append(&path).map_err(CliError::Sync)?,
+        )),
+        _ => open_destination(target),
+    }
+}
+
+/// Opens a destination. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite or PostgreSQL
+/// destination abort the process after N statements, inside a transaction (the crash tests use
+/// it).
+pub fn open_destination(target: &Target) -> Result<Box<dyn Destination>, CliError> {
+    let parsed = DestinationUrl::parse(&target.url).map_err(|e| CliError::Usage(e.to_string()))?;
+    let abort_after: Option<u64> = std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     match &parsed {
         DestinationUrl::Sqlite(path) => {
             let mut db = SqliteDestination::open(path).map_err(CliError::Sync)?;
-            if let Some(n) = std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-            {
+            if let Some(n) = abort_after {
+                db.abort_after_statements(n);
+            }
+            Ok(Box::new(db))
+        }
+        DestinationUrl::Postgres(url) => {
+            let mut db = PostgresDestination::new(url)
+                .map_err(CliError::Sync)?
+                .wait_for_lock(target.wait_for_lock);
+            if let Some(n) = abort_after {
                 db.abort_after_statements(n);
             }
             Ok(Box::new(db))
@@ -394,19 +429,19 @@ pub struct Synced {
     pub described: String,
 }
 
-/// Syncs one configured source into `url`; a further source of the same run appends
+/// Syncs one configured source into `target`; a further source of the same run appends
 /// (`reopen`) to a JSON-lines file rather than replacing it.
 pub async fn sync_source<S: Source>(
     c: Configured<'_, S>,
-    url: &str,
+    target: &Target,
     reopen: bool,
     display: Display,
 ) -> Result<Synced, CliError> {
     let tables = c.source.tables();
     let destination = if reopen {
-        reopen_destination(url)?
+        reopen_destination(target)?
     } else {
-        open_destination(url)?
+        open_destination(target)?
     };
     let described = destination.describe();
     let stats = sync_once(Pass {
@@ -430,7 +465,7 @@ pub async fn sync_source<S: Source>(
 /// The sources of one `ci-sync run`, one after the other: a source that fails does not keep the
 /// others from running (but a closed stdout ends the run).
 struct Runner {
-    url: String,
+    target: Target,
     display: Display,
     passes: usize,
     failures: Vec<CliError>,
@@ -447,7 +482,7 @@ impl Runner {
         let outcome = match configured {
             Ok(c) => {
                 let base = c.base.clone();
-                sync_source(c, &self.url, reopen, self.display)
+                sync_source(c, &self.target, reopen, self.display)
                     .await
                     .map(|synced| (base, synced))
             }
@@ -481,7 +516,10 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         .or(config.destination.url.clone())
         .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
     let mut runner = Runner {
-        url,
+        target: Target {
+            url,
+            wait_for_lock: args.wait_for_lock,
+        },
         display,
         passes: 0,
         failures: Vec::new(),

@@ -65,21 +65,53 @@ pub trait Destination: Send + 'static {
 }
 
 /// A parsed destination URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DestinationUrl {
     /// `sqlite://relative.db` (relative to the current folder) or `sqlite:///absolute/path.db`.
     Sqlite(PathBuf),
     /// `jsonl://-` (stdout), `jsonl://relative.jsonl` or `jsonl:///absolute/path.jsonl`.
     JsonLines(Option<PathBuf>),
+    /// `postgres://user@host:5432/db?sslmode=require` (or `postgresql://`), as given: it may hold
+    /// a password, which `Debug` leaves out. Opening it needs the feature `postgres`.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DestinationUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DestinationUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            DestinationUrl::JsonLines(path) => f.debug_tuple("JsonLines").field(path).finish(),
+            DestinationUrl::Postgres(url) => {
+                f.debug_tuple("Postgres").field(&redacted_url(url)).finish()
+            }
+        }
+    }
+}
+
+/// `url` with its password and options left out, for messages. The password may hold `/` or
+/// `@`: the user info ends at the last `@` before the options.
+pub(crate) fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.split('?').next().unwrap_or_default().to_owned();
+    };
+    let rest = rest.split('?').next().unwrap_or_default();
+    match rest.rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{}", &rest[at + 1..])
+        }
+        None => format!("{scheme}://{rest}"),
+    }
 }
 
 impl DestinationUrl {
-    /// Parses `sqlite://...` or `jsonl://...`.
+    /// Parses `sqlite://...`, `jsonl://...` or `postgres://...`.
     pub fn parse(url: &str) -> Result<DestinationUrl> {
-        let bad = |why: &str| Error::Config(format!("destination `{url}`: {why}"));
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("expected sqlite://PATH or jsonl://PATH"))?;
+        let shown = redacted_url(url);
+        let bad = |why: &str| Error::Config(format!("destination `{shown}`: {why}"));
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            bad("expected sqlite://PATH, jsonl://PATH or postgres://USER@HOST/DATABASE")
+        })?;
         if rest.is_empty() {
             return Err(bad("the path is empty"));
         }
@@ -87,7 +119,10 @@ impl DestinationUrl {
             "sqlite" => Ok(DestinationUrl::Sqlite(PathBuf::from(rest))),
             "jsonl" if rest == "-" => Ok(DestinationUrl::JsonLines(None)),
             "jsonl" => Ok(DestinationUrl::JsonLines(Some(PathBuf::from(rest)))),
-            other => Err(bad(&format!("unknown scheme `{other}` (sqlite or jsonl)"))),
+            "postgres" | "postgresql" => Ok(DestinationUrl::Postgres(url.to_owned())),
+            other => Err(bad(&format!(
+                "unknown scheme `{other}` (sqlite, jsonl or postgres)"
+            ))),
         }
     }
 
@@ -97,6 +132,17 @@ impl DestinationUrl {
             DestinationUrl::Sqlite(path) => Box::new(crate::sqlite::SqliteDestination::open(path)?),
             DestinationUrl::JsonLines(path) => {
                 Box::new(crate::jsonl::JsonLinesDestination::open(path.as_deref())?)
+            }
+            #[cfg(feature = "postgres")]
+            DestinationUrl::Postgres(url) => {
+                Box::new(crate::postgres::PostgresDestination::new(url)?)
+            }
+            #[cfg(not(feature = "postgres"))]
+            DestinationUrl::Postgres(url) => {
+                return Err(Error::Config(format!(
+                    "destination `{}`: this build has no PostgreSQL support (feature `postgres` of cidata-sync)",
+                    redacted_url(url)
+                )));
             }
         })
     }
@@ -124,8 +170,17 @@ mod tests {
             DestinationUrl::parse("jsonl://out.jsonl").unwrap(),
             DestinationUrl::JsonLines(Some("out.jsonl".into()))
         );
-        for bad in ["ci-sync.db", "sqlite://", "postgres://h/db", "mysql://x"] {
+        assert_eq!(
+            DestinationUrl::parse("postgresql://ci@db/ci").unwrap(),
+            DestinationUrl::Postgres("postgresql://ci@db/ci".into())
+        );
+        for bad in ["ci-sync.db", "sqlite://", "postgres://", "mysql://x"] {
             assert!(DestinationUrl::parse(bad).is_err(), "{bad}");
         }
+        // Neither `Debug` nor an error shows a password.
+        let url = DestinationUrl::parse("postgres://ci:hunter2@db/ci?sslmode=require").unwrap();
+        assert_eq!(format!("{url:?}"), "Postgres(\"postgres://ci@db/ci\")");
+        let err = DestinationUrl::parse("mysql://ci:hunter2@db/ci").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 }

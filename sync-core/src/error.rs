@@ -22,6 +22,16 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The PostgreSQL destination failed.
+    #[cfg(feature = "postgres")]
+    #[error("postgres destination `{url}`: {}", postgres_detail(source))]
+    Postgres {
+        /// The database, without password.
+        url: String,
+        /// The cause.
+        #[source]
+        source: postgres::Error,
+    },
     /// Writing a file or stdout failed.
     #[error("{what}: {source}")]
     Io {
@@ -55,6 +65,19 @@ impl Error {
     /// Wraps any source error.
     pub fn source(err: impl std::error::Error + Send + Sync + 'static) -> Error {
         Error::Source(Box::new(err))
+    }
+}
+
+/// The server's own message (and detail) of a database error, which `postgres::Error`'s
+/// `Display` leaves out.
+#[cfg(feature = "postgres")]
+fn postgres_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{}: {detail}", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => e.to_string(),
     }
 }
 

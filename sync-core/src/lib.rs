@@ -5,6 +5,8 @@ mod engine;
 mod error;
 mod jsonl;
 mod migration;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
 mod schema;
 mod source;
@@ -16,6 +18,8 @@ pub use engine::{Engine, Progress, RunStats};
 pub use error::{Error, Result, check_mass_delete};
 pub use jsonl::JsonLinesDestination;
 pub use migration::Migration;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresDestination;
 pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms};
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};

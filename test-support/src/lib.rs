@@ -262,3 +262,76 @@ mod tests {
         assert!(shared_dir().join("fixtures/jenkins").is_dir());
     }
 }
+
+/// The variable holding the URL of a PostgreSQL role allowed to create databases, for the
+/// PostgreSQL tests (`source .ci/postgres.sh && pg_start` sets it).
+pub const POSTGRES_ENV: &str = "CIDATA_TEST_POSTGRES";
+
+/// Set (by `.ci/run`) to make a missing PostgreSQL fail the PostgreSQL tests instead of skipping
+/// them.
+pub const REQUIRE_POSTGRES_ENV: &str = "CIDATA_REQUIRE_POSTGRES";
+
+/// A new, empty PostgreSQL database for one test, as a URL (with its password); `None`, said
+/// loudly on stderr, when no server is configured by [`POSTGRES_ENV`] (a panic instead when
+/// [`REQUIRE_POSTGRES_ENV`] is set, as in CI).
+pub fn postgres_database(test: &str) -> Option<String> {
+    let Some(admin) = std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) else {
+        if std::env::var_os(REQUIRE_POSTGRES_ENV).is_some() {
+            panic!("{test}: ${POSTGRES_ENV} is not set but ${REQUIRE_POSTGRES_ENV} is");
+        }
+        eprintln!(
+            "SKIPPED {test}: no PostgreSQL (set ${POSTGRES_ENV}, or `source .ci/postgres.sh && pg_start`)"
+        );
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("t{}_{n}", std::process::id());
+    let create = format!("CREATE DATABASE {name}");
+    let url = admin.clone();
+    // The blocking client runs a runtime of its own: not on a thread of the test's runtime.
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connecting to ${POSTGRES_ENV}: {e}"));
+        client
+            .batch_execute(&create)
+            .unwrap_or_else(|e| panic!("{create}: {e}"));
+    })
+    .join()
+    .expect("creating the test database");
+    Some(with_database(&admin, &name))
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|s| s + 3)
+        .and_then(|start| base[start..].find('/').map(|i| start + i))
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+#[cfg(test)]
+mod postgres_tests {
+    #[test]
+    fn the_database_of_a_url_is_replaced() {
+        assert_eq!(
+            super::with_database("postgres://u:p@127.0.0.1:5/postgres", "t1"),
+            "postgres://u:p@127.0.0.1:5/t1"
+        );
+        assert_eq!(
+            super::with_database("postgres://h?sslmode=disable", "t1"),
+            "postgres://h/t1?sslmode=disable"
+        );
+    }
+}

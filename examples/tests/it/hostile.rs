@@ -75,11 +75,7 @@ async fn a_listing_without_its_key_is_an_error_not_an_empty_server() {
     serve_listing(&server, &jobs(&["a", "b", "c"])).await;
     ok(&run(&config, &db, &[]).await);
 
-    for body in [
-        "{}",
-        r#"{"jobs": null}"#,
-        r#"{"error": "backend down"}"#,
-    ] {
+    for body in ["{}", r#"{"jobs": null}"#, r#"{"error": "backend down"}"#] {
         serve_listing(&server, body).await;
         let out = run(&config, &db, &[]).await;
         assert_eq!(out.status.code(), Some(1), "{body}: {}", stderr(&out));
@@ -221,7 +217,16 @@ async fn a_running_build_deleted_on_the_server_is_marked_deleted() {
         0
     );
     // The newest build, running, deleted: the job's last build goes back to 2.
-    serve(5, vec![build(5, true), build(4, false), build(2, false), build(1, false)]).await;
+    serve(
+        5,
+        vec![
+            build(5, true),
+            build(4, false),
+            build(2, false),
+            build(1, false),
+        ],
+    )
+    .await;
     ok(&run(&config, &db, &[]).await);
     serve(4, vec![build(4, false), build(2, false), build(1, false)]).await;
     ok(&run(&config, &db, &[]).await);
@@ -269,7 +274,9 @@ async fn a_deleted_job_takes_its_builds_along() {
         assert_eq!(
             count(
                 &conn,
-                &format!("SELECT count(*) FROM {table} WHERE job_name = 'app' AND deleted_at IS NOT NULL")
+                &format!(
+                    "SELECT count(*) FROM {table} WHERE job_name = 'app' AND deleted_at IS NOT NULL"
+                )
             ),
             1,
             "{table}"
@@ -329,12 +336,22 @@ async fn a_folder_that_contains_itself_stops_the_walk() {
 async fn read_commands_take_timeout_and_retries() {
     let server = MockServer::start().await;
     Mock::given(path("/jenkins/api/json"))
-        .respond_with(jenkins_json(json!({"jobs": []})).set_delay(std::time::Duration::from_secs(30)))
+        .respond_with(
+            jenkins_json(json!({"jobs": []})).set_delay(std::time::Duration::from_secs(30)),
+        )
         .mount(&server)
         .await;
-    let out = ci_sync(&server, &["jenkins", "jobs", "--timeout", "1", "--retries", "1"]).await;
+    let out = ci_sync(
+        &server,
+        &["jenkins", "jobs", "--timeout", "1", "--retries", "1"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("/jenkins/api/json"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/jenkins/api/json"),
+        "{}",
+        stderr(&out)
+    );
     // One attempt and one retry.
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 
@@ -374,7 +391,10 @@ async fn secrets_stay_out_of_help_and_config_errors() {
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("JENKINS_URL") && !help.contains("S3CRET"), "{help}");
+    assert!(
+        help.contains("JENKINS_URL") && !help.contains("S3CRET"),
+        "{help}"
+    );
 
     // A broken config line beside the token: the error gives line and column, not the line.
     let dir = tempfile::tempdir().unwrap();
@@ -436,10 +456,7 @@ async fn server_text_cannot_drive_the_terminal() {
     let err = stderr(&out);
     let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(error_lines.len(), 1, "{err:?}");
-    assert!(
-        !error_lines[0].chars().any(char::is_control),
-        "{err:?}"
-    );
+    assert!(!error_lines[0].chars().any(char::is_control), "{err:?}");
 }
 
 #[tokio::test]
@@ -459,7 +476,7 @@ async fn sigterm_stops_the_run_saying_what_was_committed() {
     s.sim.set_latency(std::time::Duration::from_millis(20));
     let db = s.db("term.db");
     let config = s.config("concurrency = 2");
-    let mut child = ci_sync_run(&config, &sqlite_url(&db))
+    let child = ci_sync_run(&config, &sqlite_url(&db))
         .env("JENKINS_API_TOKEN", "demo-token")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -470,7 +487,9 @@ async fn sigterm_stops_the_run_saying_what_was_committed() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             if let Ok(conn) = Connection::open(&db)
                 && conn
-                    .query_row("SELECT count(*) FROM _ci_sync_state", [], |r| r.get::<_, i64>(0))
+                    .query_row("SELECT count(*) FROM _ci_sync_state", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
                     .is_ok_and(|n| n > 2)
             {
                 break;

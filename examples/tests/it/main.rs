@@ -8,5 +8,6 @@ mod circleci;
 mod cli;
 mod demo;
 mod hostile;
+mod postgres;
 mod simulated;
 mod sync;
