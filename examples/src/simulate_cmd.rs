@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use cidata_cli::simulator::{CciWorld, Simulator, World};
+use cidata_cli::simulator::{CciWorld, FaultPlan, Simulator, World};
 use clap::Args;
 
 use crate::cli_error::CliError;
@@ -42,6 +42,21 @@ pub struct SimulateArgs {
     /// Delay every answer by this many milliseconds, as a remote server would.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+    /// Answer this fraction of GET requests (0 to 1) with faults: 429 with and without
+    /// `Retry-After`, 502, a 503 HTML page, connection resets, bodies cut short, answers slower
+    /// than a client's timeout (3 s). A retried request is answered.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0, value_parser = fault_rate)]
+    fault_rate: f64,
+    /// The seed of the faults' choice.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    fault_seed: u64,
+}
+
+fn fault_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("`{text}` is not a fraction from 0 to 1")),
+    }
 }
 
 /// Runs the simulator until the process is stopped (Ctrl-C).
@@ -63,6 +78,9 @@ pub async fn run(args: SimulateArgs) -> Result<(), CliError> {
     .await
     .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
     sim.set_latency(Duration::from_millis(args.latency_ms));
+    if args.fault_rate > 0.0 {
+        sim.set_faults(Some(FaultPlan::new(args.fault_rate, args.fault_seed)));
+    }
     let url = sim.base_url();
     let truth = sim.truth();
     let mut lines = vec![

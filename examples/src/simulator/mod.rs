@@ -6,12 +6,14 @@
 
 pub mod bitbucket;
 pub mod circleci;
+mod faults;
 mod render;
 mod server;
 mod world;
 
 pub use bitbucket::{BbTruth, BbWorld};
 pub use circleci::{CciTruth, CciWorld};
+pub use faults::{Fault, FaultPlan};
 pub use render::STALE_ROOT;
 pub use server::{CONTEXT, Simulator};
 pub use world::{SimBuild, SimInput, SimJob, SimKind, SimStage, Truth, World};

@@ -1,14 +1,13 @@
 //! The HTTP side: a Jenkins under a context path on 127.0.0.1, with basic auth, `X-Jenkins`,
 //! the remote API with `tree=`, wfapi, progressive console text and artifacts.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use cidata_jenkins::Tree;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
@@ -21,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::bitbucket::{BITBUCKET_PREFIX, BbTruth, BbWorld};
 use super::circleci::{CIRCLECI_PREFIX, CciTruth, CciWorld};
+use super::faults::{Fault, FaultPlan, Injector, Outage, UNAVAILABLE_PAGE};
 use super::render::{
     build_value, console_text, job_value, pending_inputs_value, root_value, run_value,
 };
@@ -38,6 +38,10 @@ struct Shared {
     requests: AtomicU64,
     /// Added before every answer, in milliseconds (a remote server's round trip).
     latency_ms: AtomicU64,
+    /// Faults injected into GET answers, if any.
+    faults: Mutex<Option<Injector>>,
+    /// A service that goes down, if any.
+    outage: Mutex<Option<Outage>>,
 }
 
 /// A running simulated Jenkins. Dropping it stops the server.
@@ -94,6 +98,8 @@ impl Simulator {
             credentials,
             requests: AtomicU64::new(0),
             latency_ms: AtomicU64::new(0),
+            faults: Mutex::new(None),
+            outage: Mutex::new(None),
         });
         let serving = shared.clone();
         let task = tokio::spawn(async move {
@@ -106,7 +112,7 @@ impl Simulator {
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+                        async move { serve_request(&shared, req).await }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -138,6 +144,28 @@ impl Simulator {
     pub fn set_latency(&self, latency: std::time::Duration) {
         let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         self.shared.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Answers a seeded fraction of GET requests with faults from now on (`None`: no more).
+    pub fn set_faults(&self, plan: Option<FaultPlan>) {
+        *lock(&self.shared.faults) = plan.map(Injector::new);
+    }
+
+    /// Faults injected so far.
+    pub fn faults_injected(&self) -> u64 {
+        lock(&self.shared.faults)
+            .as_ref()
+            .map_or(0, Injector::injected)
+    }
+
+    /// Takes the service under `prefix` (`/jenkins/`, `/api/v2/`, `/2.0/`) down after it has
+    /// answered `answered_before_down` more requests: every later request gets a 503 page.
+    /// `None` brings it back.
+    pub fn set_outage(&self, prefix: Option<&str>, answered_before_down: u64) {
+        *lock(&self.shared.outage) = prefix.map(|prefix| Outage {
+            prefix: prefix.to_owned(),
+            answered_before_down,
+        });
     }
 
     /// Requests served so far.
@@ -374,7 +402,6 @@ fn bitbucket(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> 
 
 /// POSTs: answering an `input` step (proceed with parameters, or abort).
 async fn post(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    use http_body_util::BodyExt;
     let path = req.uri().path().to_owned();
     let input_id = query(&req, "inputId");
     let body = match req.into_body().collect().await {
@@ -428,8 +455,116 @@ fn url_form(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A body that may break off.
+type Answer = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+fn answer(resp: Response<Full<Bytes>>) -> Response<Answer> {
+    resp.map(|body| body.map_err(|never| match never {}).boxed())
+}
+
+fn reset() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "injected connection reset",
+    )
+}
+
+/// Answers one request: from a service that is down, with an injected fault, or normally. An
+/// error closes the connection (a reset, as the client sees it).
+async fn serve_request(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<Response<Answer>, std::io::Error> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(outage) = lock(&shared.outage).as_mut()
+        && req.uri().path().starts_with(&outage.prefix)
+    {
+        if outage.answered_before_down == 0 {
+            return Ok(answer(respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/html",
+                UNAVAILABLE_PAGE,
+            )));
+        }
+        outage.answered_before_down -= 1;
+    }
+    let fault = if req.method() == hyper::Method::GET {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(String::new, |p| p.as_str().to_owned());
+        lock(&shared.faults)
+            .as_mut()
+            .and_then(|injector| injector.pick(&target).map(|f| (f, injector.slow())))
+    } else {
+        None
+    };
+    let Some((fault, slow)) = fault else {
+        return Ok(answer(handle(shared, req).await));
+    };
+    Ok(answer(match fault {
+        Fault::TooManyRequestsRetryAfter => {
+            let mut resp = respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/plain",
+                "rate limit exceeded",
+            );
+            resp.headers_mut()
+                .insert("Retry-After", HeaderValue::from_static("1"));
+            resp
+        }
+        Fault::TooManyRequests => respond(
+            StatusCode::TOO_MANY_REQUESTS,
+            "application/json",
+            r#"{"message":"Rate limit exceeded"}"#,
+        ),
+        Fault::BadGateway => respond(StatusCode::BAD_GATEWAY, "text/plain", "Bad Gateway"),
+        Fault::UnavailableHtml => respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/html",
+            UNAVAILABLE_PAGE,
+        ),
+        Fault::Reset => return Err(reset()),
+        Fault::Slow => {
+            tokio::time::sleep(slow).await;
+            handle(shared, req).await
+        }
+        Fault::Truncated => return Ok(truncated(handle(shared, req).await).await),
+    }))
+}
+
+/// `resp` with the whole body's length announced and half of the body sent, then the
+/// connection broken.
+async fn truncated(resp: Response<Full<Bytes>>) -> Response<Answer> {
+    let (mut parts, body) = resp.into_parts();
+    let full = body
+        .collect()
+        .await
+        .map_or_else(|never| match never {}, |b| b.to_bytes());
+    parts
+        .headers
+        .insert(hyper::header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+    let half = full.slice(..full.len() / 2);
+    // A pause before the break, so that the half is flushed to the client first.
+    let frames = futures::StreamExt::then(futures::stream::iter([true, false]), move |first| {
+        let half = half.clone();
+        async move {
+            if first {
+                Ok(hyper::body::Frame::data(half))
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Err(reset())
+            }
+        }
+    });
+    Response::from_parts(parts, http_body_util::StreamBody::new(frames).boxed())
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let latency = shared.latency_ms.load(Ordering::Relaxed);
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;

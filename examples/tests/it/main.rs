@@ -7,6 +7,8 @@ mod ci_script;
 mod circleci;
 mod cli;
 mod demo;
+mod every_source;
+mod faults;
 mod hostile;
 mod postgres;
 mod simulated;

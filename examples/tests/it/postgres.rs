@@ -3,63 +3,15 @@
 //! uninterrupted run's database. Skipped, saying so, without `$CIDATA_TEST_POSTGRES` (see
 //! `.ci/postgres.sh`); `.ci/run` sets it.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use cidata_sync::rusqlite::Connection;
 use test_support::postgres_database;
-use tokio::process::Command;
 
-use crate::sync::{Setup, ci_sync_run, ok, sqlite_url};
-
-/// A config of the simulated services named (`jenkins`, `circleci`, `bitbucket`), written
-/// beside the databases.
-fn config_of(s: &Setup, sources: &[&str]) -> PathBuf {
-    let path = s.dir.path().join(format!("{}.toml", sources.join("-")));
-    let projects: Vec<String> = s
-        .sim
-        .circleci_projects()
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect();
-    let mut text = String::new();
-    for source in sources {
-        text.push_str(&match *source {
-            "jenkins" => format!(
-                "[jenkins]\nbase_url = \"{}\"\nusername = \"demo\"\n",
-                s.sim.base_url()
-            ),
-            "circleci" => format!(
-                "[circleci]\nbase_url = \"{}\"\nproject_slugs = [{}]\n",
-                s.sim.circleci_url(),
-                projects.join(", ")
-            ),
-            "bitbucket" => format!(
-                "[bitbucket]\nbase_url = \"{}\"\nusername = \"demo\"\nworkspaces = [\"{}\"]\nfull_check_hours = 0\n",
-                s.sim.bitbucket_url(),
-                s.sim.bitbucket_workspace()
-            ),
-            other => panic!("no source {other}"),
-        });
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-const EVERY_SOURCE: [&str; 3] = ["jenkins", "circleci", "bitbucket"];
-
-fn run_cmd(config: &Path, dest: &str) -> Command {
-    let mut cmd = ci_sync_run(config, dest);
-    cmd.env("JENKINS_API_TOKEN", "demo-token")
-        .env("CIRCLECI_TOKEN", "demo-token")
-        .env("BITBUCKET_APP_PASSWORD", "demo-token")
-        .env_remove("PGPASSWORD");
-    cmd
-}
-
-async fn run(config: &Path, dest: &str) -> Output {
-    run_cmd(config, dest).output().await.unwrap()
-}
+use crate::every_source::{
+    EVERY_SOURCE, assert_same, config_of, kill_points, run, run_cmd, without_clock,
+};
+use crate::sync::{Setup, ok, sqlite_url};
 
 /// Runs `f` on a thread of its own: the blocking client must not run on the test's runtime.
 fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -154,27 +106,6 @@ fn sqlite_dump(db: &Path, tables: &[(String, Vec<Col>)]) -> Vec<String> {
     lines
 }
 
-/// Fails naming the first lines only one side has.
-fn assert_same(got: &[String], want: &[String], context: &str) {
-    if got == want {
-        return;
-    }
-    let only = |a: &[String], b: &[String]| -> Vec<String> {
-        a.iter()
-            .filter(|l| !b.contains(l))
-            .take(3)
-            .map(|l| l.chars().take(500).collect())
-            .collect()
-    };
-    panic!(
-        "{context}: {} rows against {}\nonly here: {:#?}\nonly in the reference: {:#?}",
-        got.len(),
-        want.len(),
-        only(got, want),
-        only(want, got)
-    );
-}
-
 fn line(table: &str, cols: &[Col], values: Vec<Option<String>>) -> String {
     let shown: Vec<String> = cols
         .iter()
@@ -184,14 +115,9 @@ fn line(table: &str, cols: &[Col], values: Vec<Option<String>>) -> String {
             // When a deletion was seen is the clock's: that it was seen is the data.
             Some(_) if c.name == "deleted_at" => "deleted".to_owned(),
             Some(v) if c.pg_type == "jsonb" => {
-                let mut parsed: serde_json::Value =
+                let parsed: serde_json::Value =
                     serde_json::from_str(&v).unwrap_or_else(|e| panic!("{table}.{}: {e}", c.name));
-                // When Bitbucket was last checked in full is the clock's, not the data's.
-                if let Some(state) = parsed.as_object_mut() {
-                    state.remove("checked_ms");
-                    state.remove("full_check_ms");
-                }
-                parsed.to_string()
+                without_clock(parsed).to_string()
             }
             Some(v) if c.pg_type == "double precision" => v.parse::<f64>().unwrap().to_string(),
             Some(v) => v,
@@ -320,23 +246,10 @@ async fn a_killed_run_resumes_to_the_database_an_uninterrupted_run_gives() {
     let config = config_of(&s, &EVERY_SOURCE);
     ok(&run(&config, &reference).await);
     let (want, _) = pg_dump(&reference);
-    // 20 seeded kill points over each source's write operations (Jenkins writes about 715 of
-    // them, CircleCI 100, Bitbucket 22): the killed run syncs that source alone, the next one
-    // every source.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |below: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % below
-    };
-    let points: Vec<(&str, u64)> = (0..20)
-        .map(|i| match i % 3 {
-            0 => ("jenkins", next(700)),
-            1 => ("circleci", next(95)),
-            _ => ("bitbucket", next(20)),
-        })
-        .collect();
+    // 20 seeded kill points over each source's write operations (a full run takes about 712
+    // of them for Jenkins, 100 for CircleCI, 21 for Bitbucket): the killed run syncs that source
+    // alone, the next one every source.
+    let points = kill_points(20, [700, 95, 20]);
     let mut killed = 0;
     for (source, n) in points {
         let pg = postgres_database("a_killed_run_resumes").unwrap();
