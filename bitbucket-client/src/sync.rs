@@ -108,6 +108,8 @@ pub static WORKSPACES: TableDef<Row<Workspace>> = TableDef {
             Value::Timestamp(r.synced_at)
         }),
         ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -179,6 +181,8 @@ pub static REPOSITORIES: TableDef<Row<Repository>> = TableDef {
         }),
         ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
         ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: Some("deleted_at"),
 };
@@ -210,6 +214,8 @@ pub static PROJECTS: TableDef<ProjectRow> = TableDef {
             Value::Timestamp(r.synced_at)
         }),
         ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -281,6 +287,8 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -344,6 +352,8 @@ pub static PULL_REQUESTS: TableDef<PullRequestRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };

@@ -145,6 +145,8 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -198,6 +200,8 @@ pub static WORKFLOWS: TableDef<WorkflowRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -267,6 +271,8 @@ pub static JOBS: TableDef<JobRow> = TableDef {
                 .as_ref()
                 .map_or(Value::Null, |d| time(&d.queued_at))
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };
@@ -322,6 +328,8 @@ pub static TESTS: TableDef<TestRow> = TableDef {
         ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
             Value::Timestamp(r.synced_at)
         }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
     ],
     soft_delete: None,
 };

@@ -12,12 +12,16 @@ use crate::cli_error::CliError;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
-    /// The Jenkins server.
-    pub jenkins: Option<JenkinsSection>,
-    /// The CircleCI projects.
-    pub circleci: Option<CircleCiSection>,
-    /// The Bitbucket Cloud workspaces.
-    pub bitbucket: Option<BitbucketSection>,
+    /// The Jenkins servers: `[jenkins]`, or several `[[jenkins]]` each with a `name`.
+    #[serde(default)]
+    pub jenkins: Sections<JenkinsSection>,
+    /// The CircleCI organisations: `[circleci]`, or several `[[circleci]]` each with a `name`.
+    #[serde(default)]
+    pub circleci: Sections<CircleCiSection>,
+    /// The Bitbucket Cloud accounts: `[bitbucket]`, or several `[[bitbucket]]` each with a
+    /// `name`.
+    #[serde(default)]
+    pub bitbucket: Sections<BitbucketSection>,
     /// Where to write.
     #[serde(default)]
     pub destination: DestinationSection,
@@ -27,6 +31,9 @@ pub struct ConfigFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JenkinsSection {
+    /// The server's name in the tables (`server` column, state, lock): needed when several are
+    /// configured. Default `jenkins`.
+    pub name: Option<String>,
     /// The server's URL, with its context path.
     pub base_url: String,
     /// The user.
@@ -52,6 +59,9 @@ pub struct JenkinsSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircleCiSection {
+    /// The organisation's name in the tables (`server` column, state, lock): needed when several
+    /// are configured. Default `circleci`.
+    pub name: Option<String>,
     /// The API's URL (default `https://circleci.com/api/v2/`; CircleCI server installations
     /// have their own).
     pub base_url: Option<String>,
@@ -83,6 +93,9 @@ pub struct CircleCiSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BitbucketSection {
+    /// The account's name in the tables (`server` column, state, lock): needed when several are
+    /// configured. Default `bitbucket`.
+    pub name: Option<String>,
     /// The username, with `app_password` (seed).
     pub username: Option<String>,
     /// The app password (seed; better: `BITBUCKET_APP_PASSWORD`).
@@ -248,6 +261,93 @@ impl JobsSection {
     }
 }
 
+/// A source's sections: none, one `[kind]` table, or an array of `[[kind]]` tables.
+#[derive(Debug)]
+pub struct Sections<T>(pub Vec<T>);
+
+impl<T> Default for Sections<T> {
+    fn default() -> Self {
+        Sections(Vec::new())
+    }
+}
+
+impl<T> Sections<T> {
+    /// The sections in the file's order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sections<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // One table or an array of them, each decoded as itself so that its errors (an
+        // unknown key) keep their words.
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Sections<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table or an array of tables")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|one| Sections(vec![one]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::<T>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Sections)
+            }
+        }
+        deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// The name of each of `names` (one per section of `kind`, `None` where not given), checked:
+/// a name is letters, digits, `-` and `_`; several sections each need a distinct one; a lone
+/// section defaults to `kind`.
+pub fn section_names(kind: &str, names: &[Option<&str>]) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let name = match name {
+            Some(name) => *name,
+            None if names.len() == 1 => kind,
+            None => {
+                return Err(CliError::Usage(format!(
+                    "[[{kind}]] number {}: several {kind} sections each need a `name`",
+                    i + 1
+                )));
+            }
+        };
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(CliError::Usage(format!(
+                "[{kind}] name `{}`: use letters, digits, `-` and `_`",
+                crate::terminal::safe(name)
+            )));
+        }
+        if out.iter().any(|n: &String| n == name) {
+            return Err(CliError::Usage(format!(
+                "[{kind}] name `{name}` is given twice: each section needs its own"
+            )));
+        }
+        out.push(name.to_owned());
+    }
+    Ok(out)
+}
+
 impl ConfigFile {
     /// Reads and checks a config file; warns when it holds a secret and others may read it.
     pub fn load(path: &Path) -> Result<ConfigFile, CliError> {
@@ -269,27 +369,57 @@ impl ConfigFile {
             let bitbucket: BitbucketSection = serde_json::from_str(&text)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
             ConfigFile {
-                jenkins: None,
-                circleci: None,
-                bitbucket: Some(bitbucket),
+                jenkins: Sections::default(),
+                circleci: Sections::default(),
+                bitbucket: Sections(vec![bitbucket]),
                 destination: DestinationSection::default(),
             }
         } else {
             toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
         };
-        let bitbucket_secret = config.bitbucket.as_ref().is_some_and(|b| {
-            b.app_password.is_some() || b.api_token.is_some() || b.access_token.is_some()
+        let bitbucket_secret = config
+            .bitbucket
+            .iter()
+            .any(|b| b.app_password.is_some() || b.api_token.is_some() || b.access_token.is_some());
+        let destination_secret = config.destination.url.as_deref().is_some_and(|url| {
+            url.split_once("://").is_some_and(|(_, rest)| {
+                rest.split(['/', '?'])
+                    .next()
+                    .is_some_and(|host| host.contains(':') && host.contains('@'))
+            })
         });
-        if config
-            .jenkins
-            .as_ref()
-            .is_some_and(|j| j.api_token.is_some())
-            || config.circleci.as_ref().is_some_and(|c| c.token.is_some())
+        if config.jenkins.iter().any(|j| j.api_token.is_some())
+            || config.circleci.iter().any(|c| c.token.is_some())
             || bitbucket_secret
+            || destination_secret
         {
             warn_if_readable_by_others(path);
         }
-        if config.jenkins.is_none() && config.circleci.is_none() && config.bitbucket.is_none() {
+        section_names(
+            "jenkins",
+            &config
+                .jenkins
+                .iter()
+                .map(|s| s.name.as_deref())
+                .collect::<Vec<_>>(),
+        )?;
+        section_names(
+            "circleci",
+            &config
+                .circleci
+                .iter()
+                .map(|s| s.name.as_deref())
+                .collect::<Vec<_>>(),
+        )?;
+        section_names(
+            "bitbucket",
+            &config
+                .bitbucket
+                .iter()
+                .map(|s| s.name.as_deref())
+                .collect::<Vec<_>>(),
+        )?;
+        if config.jenkins.is_empty() && config.circleci.is_empty() && config.bitbucket.is_empty() {
             return Err(CliError::Usage(format!(
                 "{} configures no source: add a [jenkins], [circleci] or [bitbucket] table (see examples/ci-sync.example.toml)",
                 path.display()
@@ -370,7 +500,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        let jenkins = c.jenkins.as_ref().unwrap();
+        let jenkins = c.jenkins.iter().next().unwrap();
         assert_eq!(jenkins.page_size, Some(50));
         assert_eq!(jenkins.jobs.filter().unwrap().include.len(), 1);
         assert_eq!(
@@ -389,7 +519,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        let circleci = c.circleci.unwrap();
+        let circleci = c.circleci.0.into_iter().next().unwrap();
         assert_eq!(circleci.project_slugs.len(), 2);
         assert_eq!(
             parse_duration(circleci.rerun_lookback.as_deref().unwrap()).unwrap(),
@@ -417,7 +547,7 @@ mod tests {
             "[bitbucket]\nemail = \"a@example.com\"\nworkspaces = [\"acme\"]\ninitial_sync_days = 7\n",
         )
         .unwrap();
-        assert_eq!(toml.bitbucket.unwrap().workspaces, ["acme"]);
+        assert_eq!(toml.bitbucket.0[0].workspaces, ["acme"]);
         assert!(serde_json::from_str::<BitbucketSection>(r#"{"retry_attempts": "many"}"#).is_err());
     }
 
@@ -431,6 +561,29 @@ mod tests {
         );
         let c: ConfigFile =
             toml::from_str("[jenkins]\nbase_url='x'\n[jenkins.jobs]\ninclude=['a//b']").unwrap();
-        assert!(c.jenkins.unwrap().jobs.filter().is_err());
+        assert!(c.jenkins.iter().next().unwrap().jobs.filter().is_err());
+    }
+
+    #[test]
+    fn several_servers_of_a_kind_each_need_their_own_name() {
+        let two: ConfigFile = toml::from_str(
+            "[[jenkins]]\nname = \"eu\"\nbase_url = \"https://a/\"\n[[jenkins]]\nname = \"us\"\nbase_url = \"https://b/\"\n",
+        )
+        .unwrap();
+        let names: Vec<Option<&str>> = two.jenkins.iter().map(|s| s.name.as_deref()).collect();
+        assert_eq!(section_names("jenkins", &names).unwrap(), ["eu", "us"]);
+        // One section needs no name; an unknown key keeps its message.
+        assert_eq!(section_names("jenkins", &[None]).unwrap(), ["jenkins"]);
+        let err = toml::from_str::<ConfigFile>("[jenkins]\nbase_url = \"https://a/\"\nurl = 1\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `url`"), "{err}");
+        for bad in [
+            vec![None, Some("us")],
+            vec![Some("eu"), Some("eu")],
+            vec![Some("e:u")],
+            vec![Some("")],
+        ] {
+            assert!(section_names("jenkins", &bad).is_err(), "{bad:?}");
+        }
     }
 }

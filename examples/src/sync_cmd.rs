@@ -525,40 +525,54 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         failures: Vec::new(),
         partial: Vec::new(),
     };
-    if let Some(section) = &config.jenkins {
+    let names = |kind: &str, names: Vec<Option<&str>>| crate::config::section_names(kind, &names);
+    let jenkins_names = names(
+        "jenkins",
+        config.jenkins.iter().map(|s| s.name.as_deref()).collect(),
+    )?;
+    for (section, name) in config.jenkins.iter().zip(&jenkins_names) {
         let configured = jenkins_from(section).and_then(|jenkins| {
             let filter: JobFilter = section.jobs.filter()?;
             Ok(Configured {
                 concurrency: jenkins.concurrency(),
                 base: jenkins.base().to_string(),
                 source: JenkinsSource::new(Wfapi::new(jenkins))
+                    .named(name.clone())
                     .filter(filter)
                     .allow_mass_delete(args.allow_mass_delete),
                 settings: Settings::config(&args.config),
-                label: "jenkins",
+                label: name,
                 words: JENKINS_WORDS,
             })
         });
         runner.pass(configured).await;
     }
-    if let Some(section) = &config.circleci {
+    let circleci_names = names(
+        "circleci",
+        config.circleci.iter().map(|s| s.name.as_deref()).collect(),
+    )?;
+    for (section, name) in config.circleci.iter().zip(&circleci_names) {
         let configured = circleci_from(section).map(|source| Configured {
             base: source.client().base().to_string(),
             concurrency: source.client().concurrency(),
-            source,
+            source: source.named(name.clone()),
             settings: Settings::circleci_config(&args.config),
-            label: "circleci",
+            label: name,
             words: CIRCLECI_WORDS,
         });
         runner.pass(configured).await;
     }
-    if let Some(section) = &config.bitbucket {
+    let bitbucket_names = names(
+        "bitbucket",
+        config.bitbucket.iter().map(|s| s.name.as_deref()).collect(),
+    )?;
+    for (section, name) in config.bitbucket.iter().zip(&bitbucket_names) {
         let configured = bitbucket_from(section, args.allow_mass_delete).map(|source| Configured {
             base: source.client().base().to_string(),
             concurrency: source.client().concurrency(),
-            source,
+            source: source.named(name.clone()),
             settings: Settings::bitbucket_config(&args.config),
-            label: "bitbucket",
+            label: name,
             words: BITBUCKET_WORDS,
         });
         runner.pass(configured).await;

@@ -8,6 +8,8 @@ use crate::{Jenkins, JobPath};
 
 /// A `jenkins_jobs` row.
 pub struct JobRow {
+    /// The server's name (see [`DEFAULT_SERVER`]).
+    pub server: String,
     /// The job's path.
     pub path: JobPath,
     /// The job as listed.
@@ -26,7 +28,9 @@ pub static JOBS: TableDef<JobRow> = TableDef {
     name: "jenkins_jobs",
     key: &["id"],
     columns: &[
-        ColumnDef::new("id", ColumnType::Text, |r| r.path.full_name().into()),
+        ColumnDef::new("id", ColumnType::Text, |r| {
+            scoped_id(&r.server, r.path.full_name()).into()
+        }),
         ColumnDef::new("name", ColumnType::Text, |r| r.path.name().into()),
         ColumnDef::new("url", ColumnType::Text, |r| r.url.clone().into()),
         ColumnDef::new("color", ColumnType::Text, |r| r.job.color.clone().into()),
@@ -46,12 +50,15 @@ pub static JOBS: TableDef<JobRow> = TableDef {
         ColumnDef::new("display_name", ColumnType::Text, |r| {
             r.job.display_name.clone().into()
         }),
+        ColumnDef::new("server", ColumnType::Text, |r| r.server.clone().into()),
     ],
     soft_delete: Some("deleted_at"),
 };
 
 /// A `jenkins_builds` row.
 pub struct BuildRow {
+    /// The server's name (see [`DEFAULT_SERVER`]).
+    pub server: String,
     /// The job's full name.
     pub job_name: String,
     /// The build's number.
@@ -70,7 +77,7 @@ pub static BUILDS: TableDef<BuildRow> = TableDef {
     key: &["id"],
     columns: &[
         ColumnDef::new("id", ColumnType::Text, |r| {
-            format!("{}#{}", r.job_name, r.number).into()
+            scoped_id(&r.server, format!("{}#{}", r.job_name, r.number)).into()
         }),
         ColumnDef::new("job_name", ColumnType::Text, |r| r.job_name.clone().into()),
         ColumnDef::new("number", ColumnType::Integer, |r| r.number.into()),
@@ -109,12 +116,15 @@ pub static BUILDS: TableDef<BuildRow> = TableDef {
         }),
         // Set when the build is gone from the server (discarded, or its job deleted).
         ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
+        ColumnDef::new("server", ColumnType::Text, |r| r.server.clone().into()),
     ],
     soft_delete: Some("deleted_at"),
 };
 
 /// A `jenkins_artifacts` row.
 pub struct ArtifactRow {
+    /// The server's name (see [`DEFAULT_SERVER`]).
+    pub server: String,
     /// The build row's id.
     pub build_id: String,
     /// The job's full name.
@@ -161,6 +171,7 @@ pub static ARTIFACTS: TableDef<ArtifactRow> = TableDef {
         }),
         // Set when its build is gone from the server.
         ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
+        ColumnDef::new("server", ColumnType::Text, |r| r.server.clone().into()),
     ],
     soft_delete: Some("deleted_at"),
 };
@@ -180,16 +191,43 @@ pub fn artifacts_table() -> TableSchema {
     ARTIFACTS.schema()
 }
 
-/// The id of a build row: `<full_name>#<number>`. Jenkins refuses `#` in job names (and a
-/// multibranch branch's `#` is encoded as `%23`), so the id cannot be another build's.
-pub fn build_id(job: &JobPath, number: u64) -> String {
-    format!("{}#{number}", job.full_name())
+/// The name of a Jenkins server when only one is configured. Its rows' ids are the bare ones
+/// (`team/app#42`); another server's carry its name (`eu:team/app#42`), so that servers with jobs
+/// of the same name share the tables. Jenkins refuses `:` in job names, so the prefix cannot be
+/// part of one.
+pub const DEFAULT_SERVER: &str = "jenkins";
+
+/// `id` scoped to `server`: itself for [`DEFAULT_SERVER`], else `<server>:<id>`.
+pub fn scoped_id(server: &str, id: String) -> String {
+    if server == DEFAULT_SERVER {
+        id
+    } else {
+        format!("{server}:{id}")
+    }
+}
+
+/// The id of a build row: `<full_name>#<number>`, scoped to its server (see [`scoped_id`]).
+/// Jenkins refuses `#` in job names (and a multibranch branch's `#` is encoded as `%23`), so the
+/// id cannot be another build's.
+pub fn build_id(server: &str, job: &JobPath, number: u64) -> String {
+    scoped_id(server, format!("{}#{number}", job.full_name()))
 }
 
 /// The id of an artifact row: `<build id>/<relative path>` (`team/app#42/dist/app.tar.gz`):
 /// the job name ends at the first `#`, the number at the next `/`.
-pub fn artifact_id(job: &JobPath, number: u64, relative_path: &str) -> String {
-    format!("{}/{relative_path}", build_id(job, number))
+pub fn artifact_id(server: &str, job: &JobPath, number: u64, relative_path: &str) -> String {
+    format!("{}/{relative_path}", build_id(server, job, number))
+}
+
+/// Rows written before the `server` column existed came from the one server of the time.
+pub const SERVER_MIGRATION_NAME: &str = "jenkins-server-column";
+
+/// The SQL of [`SERVER_MIGRATION_NAME`] for `tables`.
+pub fn server_migration_statements(tables: &[&str]) -> Vec<String> {
+    tables
+        .iter()
+        .map(|t| format!("UPDATE {t} SET server = '{DEFAULT_SERVER}' WHERE server IS NULL"))
+        .collect()
 }
 
 /// The rewrite of rows written before ids used `#` (`<job>_<n>`, `<job>_<n>_<path>`, which
@@ -215,10 +253,11 @@ pub fn id_migration_statements() -> Vec<String> {
     ]
 }
 
-/// The `jenkins_jobs` row of a listed job. Its `raw` leaves out the children (they have rows of
-/// their own).
+/// The `jenkins_jobs` row of a listed job of `server` (see [`DEFAULT_SERVER`]). Its `raw`
+/// leaves out the children (they have rows of their own).
 pub fn job_record(
     jenkins: &Jenkins,
+    server: &str,
     path: &JobPath,
     job: &Job,
     synced_at_ms: i64,
@@ -231,6 +270,7 @@ pub fn job_record(
         _ => job.raw.get().to_owned(),
     };
     JOBS.record(&JobRow {
+        server: server.to_owned(),
         path: path.clone(),
         job: job.clone(),
         url: jenkins.job_url(path).map(|u| u.to_string()).ok(),
@@ -239,9 +279,11 @@ pub fn job_record(
     })
 }
 
-/// The `jenkins_builds` row of a build, and the `jenkins_artifacts` rows of its artifacts.
+/// The `jenkins_builds` row of a build of `server`, and the `jenkins_artifacts` rows of its
+/// artifacts.
 pub fn build_records(
     jenkins: &Jenkins,
+    server: &str,
     path: &JobPath,
     build: Build,
     synced_at_ms: i64,
@@ -249,7 +291,7 @@ pub fn build_records(
     let number = build
         .number
         .ok_or_else(|| cidata_sync::Error::Record(format!("a build of `{path}` has no number")))?;
-    let id = build_id(path, number);
+    let id = build_id(server, path, number);
     let job_name = path.full_name();
     let mut out = Vec::with_capacity(1 + build.artifacts.len());
     for artifact in &build.artifacts {
@@ -261,6 +303,7 @@ pub fn build_records(
             .map(|u| u.to_string())
             .ok();
         out.push(ARTIFACTS.record(&ArtifactRow {
+            server: server.to_owned(),
             build_id: id.clone(),
             job_name: job_name.clone(),
             build_number: number,
@@ -275,6 +318,7 @@ pub fn build_records(
     out.insert(
         0,
         BUILDS.record(&BuildRow {
+            server: server.to_owned(),
             job_name,
             number,
             url,
@@ -307,7 +351,7 @@ mod tests {
             a in (job(), 1u64..200, "[a-z0-9_/#.]{1,6}"),
             b in (job(), 1u64..200, "[a-z0-9_/#.]{1,6}"),
         ) {
-            let id = |(j, n, p): &(JobPath, u64, String)| (build_id(j, *n), artifact_id(j, *n, p));
+            let id = |(j, n, p): &(JobPath, u64, String)| (build_id(DEFAULT_SERVER, j, *n), artifact_id(DEFAULT_SERVER, j, *n, p));
             let (build_a, artifact_a) = id(&a);
             let (build_b, artifact_b) = id(&b);
             prop_assert_eq!(artifact_a == artifact_b, a == b);
@@ -319,7 +363,14 @@ mod tests {
     fn the_ids_that_collided_with_underscores_differ() {
         let x1 = JobPath::from_full_name("x_1").unwrap();
         let x = JobPath::from_full_name("x").unwrap();
-        assert_ne!(artifact_id(&x1, 2, "a"), artifact_id(&x, 1, "2_a"));
-        assert_ne!(build_id(&x1, 2), build_id(&x, 12));
+        assert_ne!(
+            artifact_id(DEFAULT_SERVER, &x1, 2, "a"),
+            artifact_id(DEFAULT_SERVER, &x, 1, "2_a")
+        );
+        assert_ne!(
+            build_id(DEFAULT_SERVER, &x1, 2),
+            build_id(DEFAULT_SERVER, &x, 12)
+        );
+        assert_eq!(build_id("eu", &x, 12), "eu:x#12");
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use cidata_jenkins::models::JobKind;
 use cidata_jenkins::sync::{
-    artifacts_table, build_id, build_records, builds_table, job_record, jobs_table,
+    artifacts_table, build_id, build_records, builds_table, job_record, jobs_table, scoped_id,
 };
 use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use cidata_sync::{
@@ -28,6 +28,8 @@ use crate::{FlowNode, Run, Status, Wfapi};
 
 /// A `jenkins_stages` row.
 pub struct StageRow {
+    /// The server's name (see `cidata_jenkins::sync::DEFAULT_SERVER`).
+    pub server: String,
     /// The build row's id.
     pub build_id: String,
     /// The job's full name.
@@ -86,6 +88,7 @@ pub static STAGES: TableDef<StageRow> = TableDef {
         }),
         // Set when its build is gone from the server, or the stage when a re-read lacks it.
         ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
+        ColumnDef::new("server", ColumnType::Text, |r| r.server.clone().into()),
     ],
     soft_delete: Some("deleted_at"),
 };
@@ -95,9 +98,9 @@ pub fn stages_table() -> TableSchema {
     STAGES.schema()
 }
 
-/// The `jenkins_stages` rows of a run, in wfapi's order.
-pub fn stage_records(job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record>> {
-    let build = build_id(job, number);
+/// The `jenkins_stages` rows of a run of `server`, in wfapi's order.
+pub fn stage_records(server: &str, job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record>> {
+    let build = build_id(server, job, number);
     let job_name = job.full_name();
     run.stages
         .iter()
@@ -105,6 +108,7 @@ pub fn stage_records(job: &JobPath, number: u64, run: &Run) -> Result<Vec<Record
         .map(|(stage_id, stage)| {
             let raw = serde_json::to_string(stage).map_err(|e| Error::Record(e.to_string()))?;
             STAGES.record(&StageRow {
+                server: server.to_owned(),
                 build_id: build.clone(),
                 job_name: job_name.clone(),
                 build_number: number,
@@ -242,11 +246,24 @@ impl Source for JenkinsSource {
     fn migrations(&self) -> Vec<Migration> {
         let mut statements = cidata_jenkins::sync::id_migration_statements();
         statements.extend(stage_id_migration_statements());
-        vec![Migration::new(
-            cidata_jenkins::sync::ID_MIGRATION_NAME,
-            ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"],
-            statements,
-        )]
+        let tables = [
+            "jenkins_jobs",
+            "jenkins_builds",
+            "jenkins_artifacts",
+            "jenkins_stages",
+        ];
+        vec![
+            Migration::new(
+                cidata_jenkins::sync::ID_MIGRATION_NAME,
+                ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"],
+                statements,
+            ),
+            Migration::new(
+                cidata_jenkins::sync::SERVER_MIGRATION_NAME,
+                tables,
+                cidata_jenkins::sync::server_migration_statements(&tables),
+            ),
+        ]
     }
 
     fn tables(&self) -> Vec<TableSchema> {
@@ -262,6 +279,7 @@ impl Source for JenkinsSource {
         let source = self.clone();
         let stream = async_stream::try_stream! {
             let jenkins = source.jenkins().clone();
+            let server = source.name.clone();
             let previous: KnownJobs = state.get(JOBS_PARTITION).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
             let fields = Tree::fields(["name", "url", "color", "fullName", "displayName", "buildable"]).nested("lastBuild", Tree::fields(["number"]));
             let mut listed = BTreeSet::new();
@@ -276,7 +294,7 @@ impl Source for JenkinsSource {
                 }
                 known.insert(key);
                 // A job whose listing entry does not fit the tables fails alone, by name.
-                let record = match job_record(&jenkins, &entry.path, &entry.job, synced_at) {
+                let record = match job_record(&jenkins, &server, &entry.path, &entry.job, synced_at) {
                     Ok(record) => record,
                     Err(e) => {
                         yield Discovery::Failed { partition: job_key(&entry.path), error: format!("job `{}`: {e}", entry.path) };
@@ -318,9 +336,10 @@ impl Source for JenkinsSource {
             let gone: Vec<&String> = previous.known.iter().filter(|k| !listed.contains(*k)).collect();
             cidata_sync::check_mass_delete("jobs", previous.known.len(), gone.len(), source.allow_mass_delete)?;
             for gone in gone {
-                yield Discovery::Operation(Operation::SoftDelete { table: "jenkins_jobs".into(), key: vec![Value::Text(gone.clone())], at_ms });
+                yield Discovery::Operation(Operation::SoftDelete { table: "jenkins_jobs".into(), key: vec![Value::Text(scoped_id(&server, gone.clone()))], at_ms });
                 for table in ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"] {
-                    yield Discovery::Operation(Operation::SoftDeleteWhere { table: table.into(), column: "job_name".into(), value: Value::Text(gone.clone()), at_ms });
+                    let matching = vec![("server".into(), Value::Text(server.clone())), ("job_name".into(), Value::Text(gone.clone()))];
+                    yield Discovery::Operation(Operation::SoftDeleteWhere { table: table.into(), matching, at_ms });
                 }
                 let key = format!("job:{gone}");
                 if state.contains_key(&key) {
@@ -346,6 +365,7 @@ impl Source for JenkinsSource {
         let source = self.clone();
         let stream = async_stream::try_stream! {
             let jenkins = source.jenkins().clone();
+            let server = source.name.clone();
             let prev = &p.previous;
             // The oldest build to look at: the oldest not final, else the first one not read yet.
             let next_unread = prev.synced_through.map_or(1, |n| n + 1);
@@ -405,11 +425,11 @@ impl Source for JenkinsSource {
                 if !build.is_final() {
                     pending.push(number);
                 }
-                for record in build_records(&jenkins, &p.path, build, synced_at)? {
+                for record in build_records(&jenkins, &server, &p.path, build, synced_at)? {
                     yield Operation::Upsert(record);
                 }
                 if let Some(run) = &run {
-                    for record in stage_records(&p.path, number, run)? {
+                    for record in stage_records(&server, &p.path, number, run)? {
                         yield Operation::Upsert(record);
                     }
                 }
@@ -418,10 +438,10 @@ impl Source for JenkinsSource {
             // with its artifacts and stages, instead of leaving it running forever.
             let at_ms = now_ms();
             for gone in prev.pending.iter().chain(&p.recheck).filter(|n| !seen.contains(n)) {
-                let id = build_id(&p.path, *gone);
+                let id = build_id(&server, &p.path, *gone);
                 yield Operation::SoftDelete { table: "jenkins_builds".into(), key: vec![Value::Text(id.clone())], at_ms };
                 for table in ["jenkins_artifacts", "jenkins_stages"] {
-                    yield Operation::SoftDeleteWhere { table: table.into(), column: "build_id".into(), value: Value::Text(id.clone()), at_ms };
+                    yield Operation::SoftDeleteWhere { table: table.into(), matching: vec![("build_id".into(), Value::Text(id.clone()))], at_ms };
                 }
             }
             pending.sort_unstable();

@@ -1,7 +1,7 @@
 //! The engine: discovery, partitions read concurrently (bounded), operations batched into
 //! transactions that end at checkpoints, progress events, run statistics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::destination::{Destination, TableCounts, WriteStats};
 use crate::error::{Error, Result};
-use crate::record::Operation;
+use crate::record::{Operation, Value};
 use crate::source::{Discovery, Source};
 
 /// Something that happened during a run, for progress displays.
@@ -163,6 +163,14 @@ impl Engine {
         let name = source.name().to_owned();
         let tables = source.tables();
         let migrations = source.migrations();
+        // Per table, the column the source's name goes in, if any.
+        let source_columns: HashMap<String, usize> = tables
+            .iter()
+            .filter_map(|t| {
+                let at = t.columns.iter().position(|c| c.source_name)?;
+                Some((t.name.clone(), at))
+            })
+            .collect();
 
         let (destination, state) = {
             let name = name.clone();
@@ -181,7 +189,9 @@ impl Engine {
         let writer = {
             let engine = self.clone();
             let name = name.clone();
-            tokio::task::spawn_blocking(move || engine.write_loop(&name, destination, rx))
+            tokio::task::spawn_blocking(move || {
+                engine.write_loop(&name, &source_columns, destination, rx)
+            })
         };
 
         let stats = Arc::new(Mutex::new(RunStats::default()));
@@ -283,6 +293,7 @@ impl Engine {
     fn write_loop(
         &self,
         source: &str,
+        source_columns: &HashMap<String, usize>,
         mut destination: Box<dyn Destination>,
         mut rx: mpsc::Receiver<Operation>,
     ) -> Result<Vec<WriteStats>> {
@@ -300,7 +311,13 @@ impl Engine {
                 batch.clear();
                 Ok(())
             };
-        while let Some(op) = rx.blocking_recv() {
+        while let Some(mut op) = rx.blocking_recv() {
+            if let Operation::Upsert(record) = &mut op
+                && let Some(&at) = source_columns.get(&*record.table)
+                && let Some(value @ Value::Null) = record.values.get_mut(at)
+            {
+                *value = Value::Text(source.to_owned());
+            }
             let checkpoint = matches!(op, Operation::Checkpoint(_));
             batch.push(op);
             if checkpoint || batch.len() >= self.batch_size {

@@ -163,23 +163,25 @@ impl Destination for JsonLinesDestination {
                 }
                 Operation::SoftDeleteWhere {
                     table,
-                    column,
-                    value,
+                    matching,
                     at_ms,
                 } => {
                     let t = self.tables.get(&**table).ok_or_else(|| {
                         Error::Record(format!("table `{table}` was not prepared"))
                     })?;
-                    // No row list here: one record names the column and value the deleted rows
-                    // share, and `delete_where` tells readers it stands for all of them.
+                    // No row list here: one record holds the values the deleted rows share, and
+                    // `delete_where` names the columns that select them.
                     let at = Value::Timestamp(*at_ms).to_json();
                     let mut fields = Map::new();
-                    fields.insert(column.to_string(), value.to_json());
+                    for (column, value) in matching {
+                        fields.insert(column.to_string(), value.to_json());
+                    }
                     if let Some(sd) = &t.soft_delete {
                         fields.insert(sd.clone(), at.clone());
                     }
                     fields.insert("_sdc_deleted_at".into(), at);
-                    self.emit(&json!({ "type": "RECORD", "stream": &**table, "record": fields, "delete_where": &**column, "time_extracted": now }))?;
+                    let columns: Vec<&str> = matching.iter().map(|(c, _)| &**c).collect();
+                    self.emit(&json!({ "type": "RECORD", "stream": &**table, "record": fields, "delete_where": columns, "time_extracted": now }))?;
                     stats.tables.entry(table.to_string()).or_default().deleted += 1;
                 }
                 Operation::Checkpoint(cp) => {

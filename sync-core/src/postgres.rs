@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::migration::Migration;
 use crate::record::{Operation, Record, Value, format_timestamp, now_ms};
 use crate::schema::{ColumnType, TableSchema};
-use crate::sqlite::STATE_TABLE;
+use crate::sqlite::{STATE_TABLE, match_conditions};
 
 /// Rows per multi-row `INSERT`: far below PostgreSQL's 65,535 parameters for any table here.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -542,29 +542,29 @@ impl Destination for PostgresDestination {
                     }
                     Operation::SoftDeleteWhere {
                         table,
-                        column,
-                        value,
+                        matching,
                         at_ms,
                     } => {
                         let t = tables.get(&**table).ok_or_else(|| {
                             Error::Record(format!("table `{table}` was not prepared"))
                         })?;
                         let sd = soft_delete_column(t, table)?;
-                        if !t.schema.columns.iter().any(|c| *c.name == **column) {
-                            return Err(Error::Record(format!(
-                                "table `{table}` has no column `{column}`"
-                            )));
-                        }
+                        let conditions = match_conditions(&t.schema, matching, |n| {
+                            let column = &matching[n].0;
+                            format!("${}{}", n + 2, cast(column_type(t, column)))
+                        })?;
                         let sql = format!(
-                            "UPDATE {} SET {q} = $1::text::timestamptz WHERE {} = $2{} AND {q} IS NULL",
+                            "UPDATE {} SET {q} = $1::text::timestamptz WHERE {conditions} AND {q} IS NULL",
                             quote(table),
-                            quote(column),
-                            cast(column_type(t, column)),
                             q = quote(sd)
                         );
-                        let changed = tx
-                            .execute(sql.as_str(), &[&format_timestamp(*at_ms), &as_text(value)])
-                            .map_err(|e| pg(e, &shown))?;
+                        let mut params = vec![Some(format_timestamp(*at_ms))];
+                        params.extend(matching.iter().map(|(_, v)| as_text(v)));
+                        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                            .iter()
+                            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                            .collect();
+                        let changed = tx.execute(sql.as_str(), &refs).map_err(|e| pg(e, &shown))?;
                         stats.tables.entry(table.to_string()).or_default().deleted += changed;
                     }
                     Operation::Checkpoint(cp) => {

@@ -199,15 +199,14 @@ pub enum Operation {
         /// When it was seen gone, in milliseconds since the epoch.
         at_ms: i64,
     },
-    /// Mark deleted every row whose `column` equals `value` (the builds of a deleted job, the
-    /// stages of a deleted build), keeping them. Rows already marked keep their first date.
+    /// Mark deleted every row that holds each of `matching`'s values in its column (the builds
+    /// of a deleted job of one server, the stages of a deleted build), keeping them. Rows
+    /// already marked keep their first date.
     SoftDeleteWhere {
         /// The table.
         table: Arc<str>,
-        /// A column of the table.
-        column: Arc<str>,
-        /// The value rows to mark hold in it.
-        value: Value,
+        /// Columns of the table and the values the rows to mark hold in them (at least one).
+        matching: Vec<(Arc<str>, Value)>,
         /// When they were seen gone, in milliseconds since the epoch.
         at_ms: i64,
     },

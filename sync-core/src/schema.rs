@@ -43,6 +43,9 @@ pub struct Column {
     /// Bookkeeping (like `synced_at`): written with the row, but a change in it alone is no change
     /// of the row, so that a replay writes nothing.
     pub volatile: bool,
+    /// Holds the name of the source that wrote the row (`server`), filled in by the
+    /// [`Engine`](crate::Engine): rows of several servers of one kind share the table.
+    pub source_name: bool,
 }
 
 impl Column {
@@ -52,12 +55,19 @@ impl Column {
             name: name.into(),
             ty,
             volatile: false,
+            source_name: false,
         }
     }
 
     /// Marks the column as bookkeeping (see [`Column::volatile`]).
     pub fn volatile(mut self) -> Column {
         self.volatile = true;
+        self
+    }
+
+    /// Marks the column as the source's name (see [`Column::source_name`]).
+    pub fn source_name(mut self) -> Column {
+        self.source_name = true;
         self
     }
 }

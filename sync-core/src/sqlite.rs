@@ -78,6 +78,32 @@ impl ToSql for Value {
     }
 }
 
+/// `"a" = ?2 AND "b" = ?3` for the columns of `matching` (`placeholder(n)` for the n-th),
+/// each checked to be a column of `schema`; at least one.
+pub(crate) fn match_conditions(
+    schema: &TableSchema,
+    matching: &[(std::sync::Arc<str>, Value)],
+    placeholder: impl Fn(usize) -> String,
+) -> Result<String> {
+    if matching.is_empty() {
+        return Err(Error::Record(format!(
+            "a soft delete of `{}` matches no column",
+            schema.name
+        )));
+    }
+    let mut conditions = Vec::new();
+    for (n, (column, _)) in matching.iter().enumerate() {
+        if !schema.columns.iter().any(|c| *c.name == **column) {
+            return Err(Error::Record(format!(
+                "table `{}` has no column `{column}`",
+                schema.name
+            )));
+        }
+        conditions.push(format!("{} = {}", quote(column), placeholder(n)));
+    }
+    Ok(conditions.join(" AND "))
+}
+
 /// How long a statement waits for another process's lock before "database is locked".
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -462,8 +488,7 @@ impl Destination for SqliteDestination {
                 }
                 Operation::SoftDeleteWhere {
                     table,
-                    column,
-                    value,
+                    matching,
                     at_ms,
                 } => {
                     let t = self.tables.get(&**table).ok_or_else(|| {
@@ -472,22 +497,18 @@ impl Destination for SqliteDestination {
                     let sd = t.schema.soft_delete.as_ref().ok_or_else(|| {
                         Error::Record(format!("table `{table}` has no soft-delete column"))
                     })?;
-                    if !t.schema.columns.iter().any(|c| *c.name == **column) {
-                        return Err(Error::Record(format!(
-                            "table `{table}` has no column `{column}`"
-                        )));
-                    }
+                    let conditions =
+                        match_conditions(&t.schema, matching, |n| format!("?{}", n + 2))?;
                     let sql = format!(
-                        "UPDATE {} SET {q} = ?1 WHERE {} = ?2 AND {q} IS NULL",
+                        "UPDATE {} SET {q} = ?1 WHERE {conditions} AND {q} IS NULL",
                         quote(table),
-                        quote(column),
                         q = quote(sd)
                     );
                     let mut stmt = tx.prepare_cached(&sql).map_err(|e| self.error(e))?;
                     let at = Value::Timestamp(*at_ms);
-                    let changed = stmt
-                        .execute(params![at, value])
-                        .map_err(|e| self.error(e))?;
+                    let mut values: Vec<&dyn ToSql> = vec![&at];
+                    values.extend(matching.iter().map(|(_, v)| v as &dyn ToSql));
+                    let changed = stmt.execute(values.as_slice()).map_err(|e| self.error(e))?;
                     stats.tables.entry(table.to_string()).or_default().deleted += changed as u64;
                 }
                 Operation::Checkpoint(cp) => {

@@ -15,6 +15,9 @@ pub struct ColumnDef<T> {
     pub ty: ColumnType,
     /// Bookkeeping (`synced_at`): a change of it alone is no change of the row.
     pub volatile: bool,
+    /// The name of the source that wrote the row, filled in by the engine (see
+    /// [`Column::source_name`]).
+    pub source_name: bool,
     /// Its value for a row.
     pub value: fn(&T) -> Value,
 }
@@ -26,6 +29,7 @@ impl<T> ColumnDef<T> {
             name,
             ty,
             volatile: false,
+            source_name: false,
             value,
         }
     }
@@ -40,7 +44,20 @@ impl<T> ColumnDef<T> {
             name,
             ty,
             volatile: true,
+            source_name: false,
             value,
+        }
+    }
+
+    /// A text column holding the name of the source that wrote the row (`server`): NULL in
+    /// the record, filled in by the [`Engine`](crate::Engine), which knows the source.
+    pub const fn source_name(name: &'static str) -> ColumnDef<T> {
+        ColumnDef {
+            name,
+            ty: ColumnType::Text,
+            volatile: false,
+            source_name: true,
+            value: |_| Value::Null,
         }
     }
 }
@@ -84,12 +101,10 @@ impl<T> TableDef<T> {
             .columns
             .iter()
             .map(|c| {
-                let column = Column::new(c.name, c.ty);
-                if c.volatile {
-                    column.volatile()
-                } else {
-                    column
-                }
+                let mut column = Column::new(c.name, c.ty);
+                column.volatile = c.volatile;
+                column.source_name = c.source_name;
+                column
             })
             .collect();
         schema

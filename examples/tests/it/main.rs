@@ -10,6 +10,7 @@ mod demo;
 mod every_source;
 mod faults;
 mod hostile;
+mod many_servers;
 mod postgres;
 mod simulated;
 mod sync;

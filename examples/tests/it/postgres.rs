@@ -19,7 +19,7 @@ fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
 }
 
 /// A column and how to read it alike from both databases.
-struct Col {
+pub(crate) struct Col {
     name: String,
     pg_type: String,
 }
@@ -28,7 +28,7 @@ struct Col {
 /// SQLite's and PostgreSQL's types compare: timestamps as milliseconds, booleans as 0/1, JSON
 /// re-serialised with sorted keys; what the clock decides (when a deletion or a full check was
 /// seen) is left out.
-fn pg_dump(url: &str) -> (Vec<String>, Vec<(String, Vec<Col>)>) {
+pub(crate) fn pg_dump(url: &str) -> (Vec<String>, Vec<(String, Vec<Col>)>) {
     let url = url.to_owned();
     blocking(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
@@ -74,7 +74,7 @@ fn pg_dump(url: &str) -> (Vec<String>, Vec<(String, Vec<Col>)>) {
 }
 
 /// The same dump of an SQLite database, for the columns PostgreSQL has.
-fn sqlite_dump(db: &Path, tables: &[(String, Vec<Col>)]) -> Vec<String> {
+pub(crate) fn sqlite_dump(db: &Path, tables: &[(String, Vec<Col>)]) -> Vec<String> {
     let conn = Connection::open(db).unwrap();
     let mut lines = Vec::new();
     for (table, cols) in tables {

@@ -536,7 +536,7 @@ async fn configuration_errors_and_the_secret_warning() {
 }
 
 /// Turns a database of this version back into what the version before `#` ids wrote: `_` ids,
-/// no display names, new timestamp columns or `deleted_at` on builds, artifacts and stages, durations of running builds 0, states unversioned.
+/// no display names, new timestamp columns, `server`, or `deleted_at` on builds, artifacts and stages, durations of running builds 0, states unversioned.
 fn downgrade_to_underscore_ids(db: &Path) {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
@@ -553,6 +553,10 @@ fn downgrade_to_underscore_ids(db: &Path) {
          ALTER TABLE jenkins_builds DROP COLUMN deleted_at;
          ALTER TABLE jenkins_artifacts DROP COLUMN deleted_at;
          ALTER TABLE jenkins_stages DROP COLUMN deleted_at;
+         ALTER TABLE jenkins_jobs DROP COLUMN server;
+         ALTER TABLE jenkins_builds DROP COLUMN server;
+         ALTER TABLE jenkins_artifacts DROP COLUMN server;
+         ALTER TABLE jenkins_stages DROP COLUMN server;
          UPDATE _ci_sync_state SET state = json_remove(state, '$.version');
          DELETE FROM _ci_sync_meta WHERE key LIKE 'migration:%';",
     )
