@@ -474,42 +474,53 @@ impl Destination for PostgresDestination {
             let client = self.client()?;
             let mut tx = client.transaction().map_err(|e| pg(e, &shown))?;
             let mut stats = WriteStats::default();
-            let mut i = 0;
-            while i < batch.len() {
-                if let Some(left) = abort.as_mut() {
-                    if *left == 0 {
-                        std::process::abort();
+            // Upserts wait, grouped by table, until a soft delete (which may concern them) or the
+            // end: a job's builds, artifacts and stages become three multi-row statements, not
+            // three per build. Rows of one key keep their order (the last one wins).
+            let mut pending: Vec<(&str, Vec<&Record>)> = Vec::new();
+            let flush = |tx: &mut postgres::Transaction<'_>,
+                         pending: &mut Vec<(&str, Vec<&Record>)>,
+                         stats: &mut WriteStats,
+                         abort: &mut Option<u64>|
+             -> Result<()> {
+                for (table, run) in pending.drain(..) {
+                    count_statement(abort);
+                    let t = tables.get(table).ok_or_else(|| {
+                        Error::Record(format!("table `{table}` was not prepared"))
+                    })?;
+                    if let Some(bad) = run.iter().find(|r| r.values.len() != t.casts.len()) {
+                        return Err(Error::Record(format!(
+                            "a `{}` record has {} values for {} columns",
+                            bad.table,
+                            bad.values.len(),
+                            t.casts.len()
+                        )));
                     }
-                    *left -= 1;
+                    let (changed, unchanged) =
+                        Self::upsert(tx, t, &run).map_err(|e| pg(e, &shown))?;
+                    let counts = stats.tables.entry(table.to_owned()).or_default();
+                    counts.upserted += changed;
+                    counts.unchanged += unchanged;
                 }
-                match &batch[i] {
-                    Operation::Upsert(first) => {
-                        // A run of upserts into one table becomes multi-row statements.
-                        let mut run: Vec<&Record> = Vec::new();
-                        while let Some(Operation::Upsert(r)) = batch.get(i)
-                            && r.table == first.table
-                        {
-                            run.push(r);
-                            i += 1;
+                Ok(())
+            };
+            for op in batch {
+                match op {
+                    Operation::Upsert(record) => {
+                        match pending.iter_mut().find(|(t, _)| *t == &*record.table) {
+                            Some((_, run)) => run.push(record),
+                            None => pending.push((&record.table, vec![record])),
                         }
-                        let t = tables.get(&*first.table).ok_or_else(|| {
-                            Error::Record(format!("table `{}` was not prepared", first.table))
-                        })?;
-                        if let Some(bad) = run.iter().find(|r| r.values.len() != t.casts.len()) {
-                            return Err(Error::Record(format!(
-                                "a `{}` record has {} values for {} columns",
-                                bad.table,
-                                bad.values.len(),
-                                t.casts.len()
-                            )));
-                        }
-                        let (changed, unchanged) =
-                            Self::upsert(&mut tx, t, &run).map_err(|e| pg(e, &shown))?;
-                        let counts = stats.tables.entry(first.table.to_string()).or_default();
-                        counts.upserted += changed;
-                        counts.unchanged += unchanged;
                         continue;
                     }
+                    Operation::SoftDelete { .. } | Operation::SoftDeleteWhere { .. } => {
+                        flush(&mut tx, &mut pending, &mut stats, &mut abort)?;
+                    }
+                    Operation::Checkpoint(_) => {}
+                }
+                count_statement(&mut abort);
+                match op {
+                    Operation::Upsert(_) => {}
                     Operation::SoftDelete { table, key, at_ms } => {
                         let t = tables.get(&**table).ok_or_else(|| {
                             Error::Record(format!("table `{table}` was not prepared"))
@@ -583,8 +594,8 @@ impl Destination for PostgresDestination {
                         stats.checkpoints += changed;
                     }
                 }
-                i += 1;
             }
+            flush(&mut tx, &mut pending, &mut stats, &mut abort)?;
             tx.commit().map_err(|e| pg(e, &shown))?;
             Ok(stats)
         })();
@@ -595,6 +606,16 @@ impl Destination for PostgresDestination {
 
     fn describe(&self) -> String {
         self.shown.clone()
+    }
+}
+
+/// Fault injection for crash tests: aborts the process when the count of statements left is 0.
+fn count_statement(left: &mut Option<u64>) {
+    if let Some(left) = left.as_mut() {
+        if *left == 0 {
+            std::process::abort();
+        }
+        *left -= 1;
     }
 }
 
