@@ -42,6 +42,7 @@ pub struct HttpClientBuilder {
     rate_limit: Option<Quota>,
     default_headers: HeaderMap,
     max_response_bytes: usize,
+    extra_roots_pem: Option<Vec<u8>>,
 }
 
 /// The default cap on a buffered response body (JSON): far above any page a server sends, far below
@@ -109,6 +110,13 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Trusts the CA certificates of `pem` (one or more PEM blocks) besides the system's roots,
+    /// for servers behind a company CA. Certificates are still checked, host names too.
+    pub fn extra_root_certificates_pem(mut self, pem: Vec<u8>) -> Self {
+        self.extra_roots_pem = Some(pem);
+        self
+    }
+
     /// A header sent with every request.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.default_headers.insert(name, value);
@@ -151,6 +159,20 @@ impl HttpClientBuilder {
             .default_headers(self.default_headers);
         if let Some(t) = self.request_timeout {
             http = http.read_timeout(t);
+        }
+        if let Some(pem) = &self.extra_roots_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                Error::new(ErrorKind::InvalidInput, "the CA bundle is not PEM").with_source(e)
+            })?;
+            if certificates.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "the CA bundle holds no certificate",
+                ));
+            }
+            for certificate in certificates {
+                http = http.add_root_certificate(certificate);
+            }
         }
         let http = http.build().map_err(|e| {
             Error::new(ErrorKind::InvalidInput, "could not build the HTTP client").with_source(e)
@@ -413,6 +435,7 @@ impl HttpClient {
             rate_limit: None,
             default_headers: HeaderMap::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            extra_roots_pem: None,
         }
     }
 
@@ -641,6 +664,16 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ca_bundle_without_certificates_is_refused_at_build() {
+        let err = HttpClient::builder("https://ci.example.com/")
+            .extra_root_certificates_pem(b"not a certificate".to_vec())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("CA bundle"), "{err}");
+    }
 
     #[test]
     fn json_content_types() {

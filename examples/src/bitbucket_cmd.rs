@@ -210,6 +210,10 @@ fn connect(args: &BitbucketArgs) -> Result<Bitbucket, CliError> {
         .retry(args.net.retry())
         .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    let builder = match args.net.ca_bundle()? {
+        Some(pem) => builder.extra_root_certificates_pem(pem),
+        None => builder,
+    };
     let builder = if let Some(token) = env("BITBUCKET_ACCESS_TOKEN") {
         builder.access_token(token)
     } else if let Some(token) = env("BITBUCKET_API_TOKEN") {

@@ -183,6 +183,9 @@ fn connect(args: &CircleCiArgs) -> Result<CircleCi, CliError> {
         .retry(args.net.retry())
         .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = args.net.ca_bundle()? {
+        builder = builder.extra_root_certificates_pem(pem);
+    }
     if let Some(token) = std::env::var("CIRCLECI_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())

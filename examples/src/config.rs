@@ -40,6 +40,8 @@ pub struct JenkinsSection {
     pub username: Option<String>,
     /// The API token (better: the `JENKINS_API_TOKEN` environment variable).
     pub api_token: Option<String>,
+    /// A file holding the API token (`/run/secrets/jenkins-token`), read at start.
+    pub api_token_file: Option<std::path::PathBuf>,
     /// Which jobs to sync.
     #[serde(default)]
     pub jobs: JobsSection,
@@ -53,6 +55,8 @@ pub struct JenkinsSection {
     pub request_timeout_seconds: Option<u64>,
     /// Attempts per request, the first included.
     pub retry_attempts: Option<u32>,
+    /// A PEM file of CA certificates to trust besides the system's (a company CA).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// `[circleci]`.
@@ -67,6 +71,8 @@ pub struct CircleCiSection {
     pub base_url: Option<String>,
     /// The API token (better: the `CIRCLECI_TOKEN` environment variable).
     pub token: Option<String>,
+    /// A file holding the token (`/run/secrets/circleci-token`), read at start.
+    pub token_file: Option<std::path::PathBuf>,
     /// The projects to sync (`gh/org/repo`, `bb/org/repo`, `circleci/<org id>/<project id>`).
     pub project_slugs: Vec<String>,
     /// Only pipelines of this branch.
@@ -86,6 +92,8 @@ pub struct CircleCiSection {
     pub request_timeout_seconds: Option<u64>,
     /// Attempts per request, the first included.
     pub retry_attempts: Option<u32>,
+    /// A PEM file of CA certificates to trust besides the system's (a company CA).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// `[bitbucket]`: the seed connector's keys as they are (its `configuration.json` holds every
@@ -100,6 +108,8 @@ pub struct BitbucketSection {
     pub username: Option<String>,
     /// The app password (seed; better: `BITBUCKET_APP_PASSWORD`).
     pub app_password: Option<String>,
+    /// A file holding `app_password`, read at start.
+    pub app_password_file: Option<std::path::PathBuf>,
     /// How often the seed's scheduler ran it; ci-sync runs when its scheduler (cron) says.
     #[serde(deserialize_with = "lenient")]
     pub sync_frequency_hours: Option<u64>,
@@ -131,8 +141,12 @@ pub struct BitbucketSection {
     pub email: Option<String>,
     /// An API token (better: `BITBUCKET_API_TOKEN`).
     pub api_token: Option<String>,
+    /// A file holding `api_token`, read at start.
+    pub api_token_file: Option<std::path::PathBuf>,
     /// An access token (better: `BITBUCKET_ACCESS_TOKEN`).
     pub access_token: Option<String>,
+    /// A file holding `access_token`, read at start.
+    pub access_token_file: Option<std::path::PathBuf>,
     /// The workspaces to sync (default: every workspace the user can see).
     #[serde(deserialize_with = "lenient_list")]
     pub workspaces: Vec<String>,
@@ -150,6 +164,8 @@ pub struct BitbucketSection {
     /// Repositories read at the same time.
     #[serde(deserialize_with = "lenient")]
     pub concurrency: Option<usize>,
+    /// A PEM file of CA certificates to trust besides the system's (a company CA).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A value given natively or, as the seed's JSON does, as a string (`"true"`, `"30"`).

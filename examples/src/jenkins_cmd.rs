@@ -167,6 +167,10 @@ fn connect(args: &JenkinsArgs) -> Result<Jenkins, CliError> {
         .retry(args.net.retry())
         .max_response_bytes(args.net.max_response_bytes())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    let builder = match args.net.ca_bundle()? {
+        Some(pem) => builder.extra_root_certificates_pem(pem),
+        None => builder,
+    };
     let builder = match (&args.user, token) {
         (Some(user), Some(token)) => builder.basic_auth(user.clone(), token),
         (Some(_), None) => {

@@ -20,6 +20,9 @@ pub struct NetArgs {
     /// The largest JSON response accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64, global = true)]
     max_response_mb: usize,
+    /// Also trust the CA certificates of this PEM file (a company CA), besides the system's.
+    #[arg(long, value_name = "PEM", global = true)]
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl NetArgs {
@@ -43,8 +46,37 @@ impl NetArgs {
         }
     }
 
+    /// The CA bundle of `--ca-file`, read (with its warning), if given.
+    pub fn ca_bundle(&self) -> Result<Option<Vec<u8>>, CliError> {
+        self.ca_file
+            .as_deref()
+            .map(|path| read_ca_bundle("--ca-file", path))
+            .transpose()
+    }
+
     /// The response cap in bytes.
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_mb.max(1).saturating_mul(1024 * 1024)
     }
+}
+
+/// Reads a CA bundle named by `setting` (`--ca-file`, `[jenkins] ca_file`), warning loudly: every
+/// certificate it holds may vouch for any server this run talks to.
+pub fn read_ca_bundle(setting: &str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| CliError::Usage(format!("{setting} {}: {e}", path.display())))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(CliError::Usage(format!(
+            "{setting} {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
+            path.display()
+        )));
+    }
+    tracing::warn!(
+        "{setting} {}: trusting its certificates besides the system's; anyone holding one of their keys can pose as the server",
+        path.display()
+    );
+    Ok(pem)
 }

@@ -202,17 +202,25 @@ pub fn summary(stats: &RunStats, tables: &[TableSchema], words: Vocabulary) -> V
 
 /// Builds the Jenkins client from the config (the token from `JENKINS_API_TOKEN` first).
 fn jenkins_from(j: &JenkinsSection) -> Result<Jenkins, CliError> {
-    let token = std::env::var("JENKINS_API_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .or_else(|| j.api_token.clone());
+    let token = secret(
+        "JENKINS_API_TOKEN",
+        "[jenkins] api_token",
+        &j.api_token,
+        &j.api_token_file,
+    )?;
     let mut builder = Jenkins::builder(j.base_url.clone())
         .user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &j.ca_file {
+        builder = builder.extra_root_certificates_pem(crate::net_args::read_ca_bundle(
+            "[jenkins] ca_file",
+            path,
+        )?);
+    }
     builder = match (&j.username, token) {
         (Some(user), Some(token)) => builder.basic_auth(user.clone(), token),
         (Some(_), None) => {
             return Err(CliError::Usage(
-                "[jenkins] has a username but no api_token: set JENKINS_API_TOKEN".into(),
+                "[jenkins] has a username but no api_token: set JENKINS_API_TOKEN (or api_token_file)".into(),
             ));
         }
         (None, Some(_)) => {
@@ -248,12 +256,20 @@ fn jenkins_from(j: &JenkinsSection) -> Result<Jenkins, CliError> {
 /// Builds the CircleCI client and source from `[circleci]` (the token from `CIRCLECI_TOKEN`
 /// first).
 fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
-    let token = std::env::var("CIRCLECI_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .or_else(|| c.token.clone());
+    let token = secret(
+        "CIRCLECI_TOKEN",
+        "[circleci] token",
+        &c.token,
+        &c.token_file,
+    )?;
     let mut builder =
         CircleCi::builder().user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &c.ca_file {
+        builder = builder.extra_root_certificates_pem(crate::net_args::read_ca_bundle(
+            "[circleci] ca_file",
+            path,
+        )?);
+    }
     if let Some(url) = &c.base_url {
         builder = builder.base_url(url.clone());
     }
@@ -303,11 +319,33 @@ fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
 }
 
 /// A secret from the environment first, else from the config file.
-fn secret(var: &str, configured: &Option<String>) -> Option<String> {
-    std::env::var(var)
-        .ok()
-        .filter(|t| !t.is_empty())
-        .or_else(|| configured.clone())
+/// A secret: from the environment variable `var`, else the config's value, else the file the
+/// config names (`key`_file: its contents, without the final newline).
+fn secret(
+    var: &str,
+    key: &str,
+    configured: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<String>, CliError> {
+    if let Some(value) = std::env::var(var).ok().filter(|t| !t.is_empty()) {
+        return Ok(Some(value));
+    }
+    if configured.is_some() {
+        return Ok(configured.clone());
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("{key}_file {}: {e}", path.display())))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{key}_file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// Builds the Bitbucket client and source from `[bitbucket]` (or the seed's JSON).
@@ -317,12 +355,33 @@ fn bitbucket_from(
 ) -> Result<BitbucketSource, CliError> {
     let mut builder =
         Bitbucket::builder().user_agent(concat!("ci-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &b.ca_file {
+        builder = builder.extra_root_certificates_pem(crate::net_args::read_ca_bundle(
+            "[bitbucket] ca_file",
+            path,
+        )?);
+    }
     if let Some(url) = &b.base_url {
         builder = builder.base_url(url.clone());
     }
-    let access_token = secret("BITBUCKET_ACCESS_TOKEN", &b.access_token);
-    let api_token = secret("BITBUCKET_API_TOKEN", &b.api_token);
-    let app_password = secret("BITBUCKET_APP_PASSWORD", &b.app_password);
+    let access_token = secret(
+        "BITBUCKET_ACCESS_TOKEN",
+        "[bitbucket] access_token",
+        &b.access_token,
+        &b.access_token_file,
+    )?;
+    let api_token = secret(
+        "BITBUCKET_API_TOKEN",
+        "[bitbucket] api_token",
+        &b.api_token,
+        &b.api_token_file,
+    )?;
+    let app_password = secret(
+        "BITBUCKET_APP_PASSWORD",
+        "[bitbucket] app_password",
+        &b.app_password,
+        &b.app_password_file,
+    )?;
     builder = match (access_token, api_token, app_password) {
         (Some(token), _, _) => builder.access_token(token),
         (None, Some(token), _) => {

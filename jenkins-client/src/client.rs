@@ -105,6 +105,13 @@ impl JenkinsBuilder {
         self
     }
 
+    /// Trusts the CA certificates of `pem` besides the system's roots (a company CA); see
+    /// [`cidata_core::HttpClientBuilder::extra_root_certificates_pem`].
+    pub fn extra_root_certificates_pem(mut self, pem: Vec<u8>) -> Self {
+        self.http = self.http.extra_root_certificates_pem(pem);
+        self
+    }
+
     /// The largest JSON response accepted, after decompression (default
     /// [`cidata_core::DEFAULT_MAX_RESPONSE_BYTES`]); a larger one is an
     /// [`ErrorKind::TooLarge`](cidata_core::ErrorKind::TooLarge) error naming the URL.

@@ -12,5 +12,6 @@ mod faults;
 mod hostile;
 mod many_servers;
 mod postgres;
+mod secrets;
 mod simulated;
 mod sync;
