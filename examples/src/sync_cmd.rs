@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// for it to finish instead of stopping at once.
     #[arg(long)]
     wait_for_lock: bool,
+    /// With a `jsonl://` destination: read the state from FILE at start and rewrite it after the
+    /// records each checkpoint covers, so that runs are incremental (the Singer convention).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
     /// Let a listing mark every known job or repository (or most of them) deleted at once; without
     /// it such a run stops before deleting anything, since an empty listing is more often a broken
     /// server or proxy than a wiped one.
@@ -54,6 +58,8 @@ pub struct Target {
     pub url: String,
     /// PostgreSQL: wait for another process syncing the same source instead of stopping.
     pub wait_for_lock: bool,
+    /// JSON lines: the state file (`--state`).
+    pub state_file: Option<PathBuf>,
 }
 
 impl Target {
@@ -62,6 +68,7 @@ impl Target {
         Target {
             url: url.into(),
             wait_for_lock: false,
+            state_file: None,
         }
     }
 }
@@ -70,9 +77,14 @@ impl Target {
 /// to, not replaced.
 pub fn reopen_destination(target: &Target) -> Result<Box<dyn Destination>, CliError> {
     match DestinationUrl::parse(&target.url).map_err(|e| CliError::Usage(e.to_string()))? {
-        DestinationUrl::JsonLines(Some(path)) => Ok(Box::new(
-            cidata_sync::JsonLinesDestination::open_append(&path).map_err(CliError::Sync)?,
-        )),
+        DestinationUrl::JsonLines(Some(path)) => {
+            let mut out =
+                cidata_sync::JsonLinesDestination::open_append(&path).map_err(CliError::Sync)?;
+            if let Some(state) = &target.state_file {
+                out = out.with_state_file(state.clone());
+            }
+            Ok(Box::new(out))
+        }
         _ => open_destination(target),
     }
 }
@@ -102,7 +114,14 @@ pub fn open_destination(target: &Target) -> Result<Box<dyn Destination>, CliErro
             }
             Ok(Box::new(db))
         }
-        DestinationUrl::JsonLines(_) => parsed.open().map_err(CliError::Sync),
+        DestinationUrl::JsonLines(path) => {
+            let mut out =
+                cidata_sync::JsonLinesDestination::open(path.as_deref()).map_err(CliError::Sync)?;
+            if let Some(state) = &target.state_file {
+                out = out.with_state_file(state.clone());
+            }
+            Ok(Box::new(out))
+        }
     }
 }
 
@@ -574,10 +593,16 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         .clone()
         .or(config.destination.url.clone())
         .unwrap_or_else(|| DEFAULT_DESTINATION.to_owned());
+    if args.state.is_some() && !runner_url_is_jsonl(&url) {
+        return Err(CliError::Usage(
+            "--state is for jsonl:// destinations: SQLite and PostgreSQL keep their state in their own tables".into(),
+        ));
+    }
     let mut runner = Runner {
         target: Target {
             url,
             wait_for_lock: args.wait_for_lock,
+            state_file: args.state.clone(),
         },
         display,
         passes: 0,
@@ -643,6 +668,10 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         return Err(CliError::Partial(runner.partial.join("; ")));
     }
     Ok(())
+}
+
+fn runner_url_is_jsonl(url: &str) -> bool {
+    matches!(DestinationUrl::parse(url), Ok(DestinationUrl::JsonLines(_)))
 }
 
 /// The message of the partitions that failed, if any.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json, json};
 
@@ -13,13 +13,16 @@ use crate::error::{Error, Result};
 use crate::record::{Operation, Value, format_timestamp};
 use crate::schema::TableSchema;
 
-/// Singer messages on stdout or in a file. It keeps no state between runs of its own: every run is
-/// a full sync, and the `STATE` messages it writes are for the consumer to keep.
+/// Singer messages on stdout or in a file. Without a state file every run is a full sync, and
+/// the `STATE` messages it writes are for the consumer to keep; with one
+/// ([`JsonLinesDestination::with_state_file`]) a run starts from the state it holds and rewrites it
+/// after the records each checkpoint covers, the Singer way.
 pub struct JsonLinesDestination {
     out: BufWriter<Box<dyn Write + Send>>,
     name: String,
     tables: HashMap<String, TableSchema>,
     state: Map<String, Json>,
+    state_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for JsonLinesDestination {
@@ -46,6 +49,7 @@ impl JsonLinesDestination {
             name,
             tables: HashMap::new(),
             state: Map::new(),
+            state_file: None,
         })
     }
 
@@ -64,6 +68,7 @@ impl JsonLinesDestination {
             name: format!("jsonl://{}", path.display()),
             tables: HashMap::new(),
             state: Map::new(),
+            state_file: None,
         })
     }
 
@@ -74,7 +79,53 @@ impl JsonLinesDestination {
             name: "jsonl://writer".into(),
             tables: HashMap::new(),
             state: Map::new(),
+            state_file: None,
         }
+    }
+
+    /// Keeps the state in `path`: a JSON object of each source's bookmarks
+    /// (`{"jenkins": {"job:app": {...}}}`), read when a run starts (missing: a first run) and
+    /// replaced, atomically, after the records of every batch with a checkpoint are written.
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> JsonLinesDestination {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    fn read_state_file(path: &Path) -> Result<Map<String, Json>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+            Err(source) => {
+                return Err(Error::Io {
+                    what: format!("reading the state file {}", path.display()),
+                    source,
+                });
+            }
+        };
+        match serde_json::from_str::<Json>(&text) {
+            Ok(Json::Object(map)) => Ok(map),
+            Ok(_) => Err(Error::State {
+                partition: path.display().to_string(),
+                message: "the state file is not a JSON object of sources".into(),
+            }),
+            Err(e) => Err(Error::State {
+                partition: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Replaces `source`'s entry of the state file, through a temporary file renamed over it.
+    fn save_state_file(&self, path: &Path, source: &str) -> Result<()> {
+        let mut all = Self::read_state_file(path)?;
+        all.insert(source.to_owned(), Json::Object(self.state.clone()));
+        let io = |source| Error::Io {
+            what: format!("writing the state file {}", path.display()),
+            source,
+        };
+        let temporary = path.with_extension("tmp");
+        std::fs::write(&temporary, Json::Object(all).to_string()).map_err(io)?;
+        std::fs::rename(&temporary, path).map_err(io)
     }
 
     fn emit(&mut self, message: &Json) -> Result<()> {
@@ -115,8 +166,22 @@ impl Destination for JsonLinesDestination {
         Ok(())
     }
 
-    fn load_state(&mut self, _source: &str) -> Result<State> {
-        Ok(State::new())
+    fn load_state(&mut self, source: &str) -> Result<State> {
+        let Some(path) = &self.state_file else {
+            return Ok(State::new());
+        };
+        let mut all = Self::read_state_file(path)?;
+        self.state = match all.remove(source) {
+            Some(Json::Object(bookmarks)) => bookmarks,
+            Some(_) => {
+                return Err(Error::State {
+                    partition: path.display().to_string(),
+                    message: format!("the state of `{source}` is not an object"),
+                });
+            }
+            None => Map::new(),
+        };
+        Ok(self.state.clone().into_iter().collect())
     }
 
     fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
@@ -196,6 +261,12 @@ impl Destination for JsonLinesDestination {
             what: format!("writing {}", self.name),
             source,
         })?;
+        // The records first, then the state that covers them.
+        if let Some(path) = &self.state_file
+            && stats.checkpoints > 0
+        {
+            self.save_state_file(path, source)?;
+        }
         Ok(stats)
     }
 

@@ -595,3 +595,58 @@ async fn a_database_of_the_previous_version_migrates_to_what_a_fresh_sync_writes
     ok(&s.run(&old, None).await);
     assert_eq!(dump(&old, false), dump(&fresh, false));
 }
+
+#[tokio::test]
+async fn json_lines_with_a_state_file_are_incremental() {
+    let s = Setup::new().await;
+    let config = s.config("");
+    let state = s.db("state.json");
+    let records = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("\"type\":\"RECORD\""))
+            .count()
+    };
+    let run = |extra: Vec<String>| {
+        let mut cmd = ci_sync_run(&config, "jsonl://-");
+        cmd.env("JENKINS_API_TOKEN", "demo-token").args(extra);
+        async move { cmd.output().await.unwrap() }
+    };
+    let with_state = || vec!["--state".to_owned(), state.display().to_string()];
+    let first = run(with_state()).await;
+    ok(&first);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(
+        saved["jenkins"]["job:nightly-big"]["synced_through"] == 250,
+        "{saved}"
+    );
+    // Nothing new: only what is still running is sent again.
+    let second = run(with_state()).await;
+    ok(&second);
+    assert!(records(&first) > 1000, "{}", records(&first));
+    assert!(
+        records(&second) * 20 < records(&first),
+        "{}",
+        records(&second)
+    );
+    // Without the file, every run is a full one.
+    let full = run(Vec::new()).await;
+    assert_eq!(records(&full), records(&first));
+    // A state file that is not a state: a clear error, nothing sent.
+    std::fs::write(&state, "[1, 2]").unwrap();
+    let broken = run(with_state()).await;
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(!broken.status.success());
+    assert!(stderr.contains("not a JSON object of sources"), "{stderr}");
+    assert_eq!(records(&broken), 0);
+    // And a database keeps its own.
+    let out = ci_sync_run(&config, &sqlite_url(&s.db("x.db")))
+        .args(["--state", "s.json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--state is for jsonl://"), "{stderr}");
+}
