@@ -40,6 +40,56 @@ impl RawJson {
     pub fn from_string(json: String) -> serde_json::Result<RawJson> {
         RawValue::from_string(json).map(RawJson)
     }
+
+    /// The text of this object without its top-level member `key` (a folder's `jobs`, which
+    /// have rows of their own), every other member as sent and in the server's order. Not an
+    /// object, or no such member: the text as it is.
+    pub fn without_member(&self, key: &str) -> String {
+        let Ok(Members(members)) = serde_json::from_str::<Members<'_>>(self.get()) else {
+            return self.get().to_owned();
+        };
+        if !members.iter().any(|(k, _)| k == key) {
+            return self.get().to_owned();
+        }
+        let mut out = String::with_capacity(self.get().len());
+        out.push('{');
+        for (k, v) in members.iter().filter(|(k, _)| k != key) {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(k).unwrap_or_default());
+            out.push(':');
+            out.push_str(v.get());
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// An object's members in the order sent, values as text.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push((k, v));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }
 
 impl Default for RawJson {
@@ -157,4 +207,25 @@ macro_rules! raw_model {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_is_left_out_and_the_rest_kept_as_sent() {
+        let raw = RawJson::from_string(
+            r#"{"zeta":1.50,"_class":"Folder","jobs":[{"name":"a"}],"name":"f\u00e9","alpha":{"b":2, "a":1}}"#
+                .to_owned(),
+        )
+        .unwrap();
+        assert_eq!(
+            raw.without_member("jobs"),
+            r#"{"zeta":1.50,"_class":"Folder","name":"f\u00e9","alpha":{"b":2, "a":1}}"#
+        );
+        assert_eq!(raw.without_member("missing"), raw.get());
+        let array = RawJson::from_string("[1,2]".to_owned()).unwrap();
+        assert_eq!(array.without_member("jobs"), "[1,2]");
+    }
 }

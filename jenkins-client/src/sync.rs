@@ -253,8 +253,8 @@ pub fn id_migration_statements() -> Vec<String> {
     ]
 }
 
-/// The `jenkins_jobs` row of a listed job of `server` (see [`DEFAULT_SERVER`]). Its `raw`
-/// leaves out the children (they have rows of their own).
+/// The `jenkins_jobs` row of a listed job of `server` (see [`DEFAULT_SERVER`]). Its `raw` is the
+/// server's JSON as sent, but for the children (they have rows of their own).
 pub fn job_record(
     jenkins: &Jenkins,
     server: &str,
@@ -262,13 +262,7 @@ pub fn job_record(
     job: &Job,
     synced_at_ms: i64,
 ) -> Result<Record> {
-    let raw = match job.raw.parse::<serde_json::Value>() {
-        Ok(serde_json::Value::Object(mut map)) => {
-            map.remove("jobs");
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => job.raw.get().to_owned(),
-    };
+    let raw = job.raw.without_member("jobs");
     JOBS.record(&JobRow {
         server: server.to_owned(),
         path: path.clone(),
