@@ -159,6 +159,14 @@ struct JobState {
     /// The job disappeared.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleted: bool,
+    /// The oldest build the server kept when last read: builds below it were discarded (log
+    /// rotation) and get `deleted_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_build: Option<u64>,
+    /// The stage ids of each pending build as last read: a stage a re-read does not find was
+    /// removed (a restarted or edited run) and gets `deleted_at`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    stages: std::collections::BTreeMap<u64, Vec<String>>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -171,6 +179,8 @@ struct KnownJobs {
 pub struct JobPartition {
     path: JobPath,
     last_build: Option<u64>,
+    /// The oldest build the server keeps.
+    first_build: Option<u64>,
     pipeline: bool,
     previous: JobState,
     /// Builds that were running when the saved state (now dropped) was written: marked deleted
@@ -281,7 +291,7 @@ impl Source for JenkinsSource {
             let jenkins = source.jenkins().clone();
             let server = source.name.clone();
             let previous: KnownJobs = state.get(JOBS_PARTITION).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
-            let fields = Tree::fields(["name", "url", "color", "fullName", "displayName", "buildable"]).nested("lastBuild", Tree::fields(["number"]));
+            let fields = Tree::fields(["name", "url", "color", "fullName", "displayName", "buildable"]).nested("lastBuild", Tree::fields(["number"])).nested("firstBuild", Tree::fields(["number"]));
             let mut listed = BTreeSet::new();
             let mut known = BTreeSet::new();
             let synced_at = now_ms();
@@ -318,13 +328,23 @@ impl Source for JenkinsSource {
                     Some(s) => (JobState::default(), s.pending),
                     None => (JobState::default(), Vec::new()),
                 };
+                let first_build = entry.job.first_build.as_ref().and_then(|b| b.number);
+                // Builds discarded since the last read: the oldest kept moved up.
+                let discarded = match (previous.first_build, first_build) {
+                    (Some(before), Some(now)) => now > before,
+                    (Some(_), None) => last_build.is_none(),
+                    (None, _) => false,
+                };
                 let changed = last_build != previous.synced_through
                     || !previous.pending.is_empty()
-                    || !recheck.is_empty();
+                    || !recheck.is_empty()
+                    || discarded
+                    || (previous.first_build.is_none() && first_build.is_some());
                 if changed {
                     yield Discovery::Partition(JobPartition {
                         path: entry.path.clone(),
                         last_build,
+                        first_build,
                         pipeline: entry.job.kind() == JobKind::Pipeline,
                         previous,
                         recheck,
@@ -416,6 +436,7 @@ impl Source for JenkinsSource {
             let mut builds = std::pin::pin!(builds);
             let mut highest = prev.synced_through;
             let mut pending = Vec::new();
+            let mut stages = std::collections::BTreeMap::new();
             let mut seen = BTreeSet::new();
             let synced_at = now_ms();
             while let Some((build, run)) = builds.try_next().await? {
@@ -432,6 +453,35 @@ impl Source for JenkinsSource {
                     for record in stage_records(&server, &p.path, number, run)? {
                         yield Operation::Upsert(record);
                     }
+                    let now: Vec<String> = run.stages.iter().filter_map(|s| s.id.clone()).collect();
+                    let build = build_id(&server, &p.path, number);
+                    for removed in prev.stages.get(&number).into_iter().flatten().filter(|id| !now.contains(id)) {
+                        yield Operation::SoftDelete { table: "jenkins_stages".into(), key: vec![Value::Text(stage_id_of(&build, removed))], at_ms: synced_at };
+                    }
+                    if pending.last() == Some(&number) {
+                        stages.insert(number, now);
+                    }
+                }
+            }
+            // Builds the server discarded (log rotation): from the oldest it kept last time up to
+            // the oldest it keeps now (every build read, when it keeps none). The first read
+            // after an upgrade only records the oldest kept.
+            if let (Some(before), Some(through)) = (prev.first_build, highest) {
+                let below = match (p.first_build, p.last_build) {
+                    (Some(first), _) => first,
+                    (None, None) => through + 1,
+                    (None, Some(_)) => before,
+                };
+                let at_ms = now_ms();
+                for number in before..below.min(through + 1) {
+                    if seen.contains(&number) {
+                        continue;
+                    }
+                    let id = build_id(&server, &p.path, number);
+                    yield Operation::SoftDelete { table: "jenkins_builds".into(), key: vec![Value::Text(id.clone())], at_ms };
+                    for table in ["jenkins_artifacts", "jenkins_stages"] {
+                        yield Operation::SoftDeleteWhere { table: table.into(), matching: vec![("build_id".into(), Value::Text(id.clone()))], at_ms };
+                    }
                 }
             }
             // A build read while running and listed no more was deleted on the server: mark it,
@@ -446,7 +496,7 @@ impl Source for JenkinsSource {
             }
             pending.sort_unstable();
             let non_final = pending.len() as u64;
-            let state = JobState { version: JOB_STATE_VERSION, synced_through: highest, pending, deleted: false };
+            let state = JobState { version: JOB_STATE_VERSION, synced_through: highest, pending, deleted: false, first_build: p.first_build, stages };
             yield Operation::Checkpoint(Checkpoint {
                 partition: job_key(&p.path),
                 state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,

@@ -251,6 +251,35 @@ impl Simulator {
         self.world().remove(full_name)
     }
 
+    /// Discards a job's builds numbered below `keep_from`, as log rotation does; returns how
+    /// many there were.
+    pub fn discard_builds(&self, full_name: &str, keep_from: u64) -> usize {
+        let mut world = self.world();
+        let path: Vec<String> = full_name.split('/').map(str::to_owned).collect();
+        let Some(job) = world.find_mut(&path) else {
+            return 0;
+        };
+        let before = job.builds.len();
+        job.builds.retain(|b| b.number >= keep_from);
+        before - job.builds.len()
+    }
+
+    /// Removes the stage named `stage` from a build (a running Pipeline restarted from another
+    /// stage); returns whether it had one.
+    pub fn remove_stage(&self, full_name: &str, number: u64, stage: &str) -> bool {
+        let mut world = self.world();
+        let path: Vec<String> = full_name.split('/').map(str::to_owned).collect();
+        let Some(build) = world
+            .find_mut(&path)
+            .and_then(|j| j.builds.iter_mut().find(|b| b.number == number))
+        else {
+            return false;
+        };
+        let before = build.stages.len();
+        build.stages.retain(|s| s.name != stage);
+        before != build.stages.len()
+    }
+
     /// What a complete sync must hold now.
     pub fn truth(&self) -> Truth {
         self.world().truth()

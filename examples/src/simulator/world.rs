@@ -536,7 +536,8 @@ impl World {
         true
     }
 
-    fn find_mut(&mut self, segments: &[String]) -> Option<&mut SimJob> {
+    /// The job at `segments` (its full name, split), to change it.
+    pub fn find_mut(&mut self, segments: &[String]) -> Option<&mut SimJob> {
         let (first, rest) = segments.split_first()?;
         let mut job = self.jobs.iter_mut().find(|j| &j.name == first)?;
         for s in rest {

@@ -515,3 +515,69 @@ async fn sigterm_stops_the_run_saying_what_was_committed() {
     ok(&s.run(&db, None).await);
     crate::sync::assert_truth(&db, s.sim.truth());
 }
+
+#[tokio::test]
+async fn discarded_builds_and_removed_stages_get_deleted_at() {
+    let s = crate::sync::Setup::new().await;
+    let db = s.db("rotation.db");
+    ok(&s.run(&db, None).await);
+    let conn = Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    // A running Pipeline build with stages, and its first stage.
+    let (job, number, build_id, stage): (String, i64, String, String) = conn
+        .query_row(
+            "SELECT b.job_name, b.number, b.id, min(s.name) FROM jenkins_builds b \
+             JOIN jenkins_stages s ON s.build_id = b.id WHERE NOT b.is_final \
+             GROUP BY b.id HAVING count(*) >= 2 ORDER BY b.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    // Log rotation keeps builds from 101 on; the running Pipeline loses a stage.
+    assert_eq!(s.sim.discard_builds("nightly-big", 101), 100);
+    assert!(
+        s.sim.remove_stage(&job, number as u64, &stage),
+        "{job} #{number} {stage}"
+    );
+    ok(&s.run(&db, None).await);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM jenkins_builds WHERE job_name = 'nightly-big' AND deleted_at IS NOT NULL"
+        ),
+        100
+    );
+    assert_eq!(
+        count(
+            "SELECT max(number) FROM jenkins_builds WHERE job_name = 'nightly-big' AND deleted_at IS NOT NULL"
+        ),
+        100
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM jenkins_artifacts WHERE job_name = 'nightly-big' AND deleted_at IS NOT NULL AND build_number <= 100"
+        ),
+        count(
+            "SELECT count(*) FROM jenkins_artifacts WHERE job_name = 'nightly-big' AND build_number <= 100"
+        ),
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM jenkins_builds WHERE deleted_at IS NOT NULL AND job_name <> 'nightly-big'"
+        ),
+        0
+    );
+    let removed = conn
+        .query_row(
+            "SELECT group_concat(name) FROM jenkins_stages WHERE build_id = ?1 AND deleted_at IS NOT NULL",
+            [&build_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .unwrap();
+    assert_eq!(removed.as_deref(), Some(stage.as_str()), "{build_id}");
+    // Nothing more to mark on the next run.
+    ok(&s.run(&db, None).await);
+    assert_eq!(
+        count("SELECT count(*) FROM jenkins_builds WHERE deleted_at IS NOT NULL"),
+        100
+    );
+}
