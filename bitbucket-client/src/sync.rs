@@ -664,6 +664,11 @@ impl Source for BitbucketSource {
                 let mut next = WorkspaceState { version: STATE_VERSION, ..previous.clone() };
                 if full {
                     let workspace = source.client.workspace(&slug).await.map_err(api)?;
+                    if workspace.uuid.is_none() {
+                        // Its rows hang off its uuid: an answer without one is not a workspace.
+                        let url = source.client.base().join(&format!("workspaces/{}", cidata_core::encode_segment(&slug))).map_err(|e| Error::Record(e.to_string()))?;
+                        Err(api(cidata_core::Error::new(cidata_core::ErrorKind::Decode, "the answer has no `uuid`, so it is no workspace").with_request("GET", &url)))?;
+                    }
                     let workspace_uuid = workspace.uuid.clone();
                     yield Discovery::Operation(Operation::Upsert(WORKSPACES.record(&Row { item: workspace, synced_at })?));
                     if options.projects {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `ci-sync` binary, in one test binary: against mock servers
 //! (`cli`), against the simulated Jenkins (`sync`, `simulated`) and the demo (`demo`).
 
+mod bad_input;
 mod bitbucket;
 #[cfg(unix)]
 mod ci_script;
