@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|value: String| {
     let filter = Filter::eq("name", FilterValue::Text(value.clone()));
     let q = filter.to_string();
-    let literal = q.strip_prefix("name = ").expect("the field and operator come first");
+    let literal = q
+        .strip_prefix("name = ")
+        .expect("the field and operator come first");
     // The literal is `"` + escaped text + `"`, with every `"` and `\` inside escaped.
     let inner = literal
         .strip_prefix('"')
@@ -18,7 +20,11 @@ fuzz_target!(|value: String| {
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => unescaped.push(chars.next().expect("an escape is followed by its character")),
+            '\\' => unescaped.push(
+                chars
+                    .next()
+                    .expect("an escape is followed by its character"),
+            ),
             '"' => panic!("an unescaped quote in {literal}"),
             c => unescaped.push(c),
         }
