@@ -20,7 +20,9 @@ pub use jsonl::JsonLinesDestination;
 pub use migration::Migration;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDestination;
-pub use record::{Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms};
+pub use record::{
+    Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms, timestamp_text,
+};
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};
 pub use sqlite::{STATE_TABLE, SqliteDestination};

@@ -90,7 +90,7 @@ fn as_text(v: &Value) -> Option<String> {
         Value::Integer(i) => Some(i.to_string()),
         Value::Real(f) => Some(f.to_string()),
         Value::Boolean(b) => Some(b.to_string()),
-        Value::Timestamp(ms) => Some(format_timestamp(*ms)),
+        Value::Timestamp(ms) => crate::record::timestamp_text(*ms),
     }
 }
 

@@ -55,7 +55,9 @@ impl Value {
                 serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
             }
             Value::Boolean(b) => (*b).into(),
-            Value::Timestamp(ms) => serde_json::Value::String(format_timestamp(*ms)),
+            Value::Timestamp(ms) => {
+                timestamp_text(*ms).map_or(serde_json::Value::Null, serde_json::Value::String)
+            }
             Value::Json(text) => serde_json::from_str(text)
                 .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
         }
@@ -67,12 +69,19 @@ pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds (`2024-05-01T12:00:00.123Z`).
+/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds (`2024-05-01T12:00:00.123Z`);
+/// outside the years -9999 to 9999, the number itself.
 pub fn format_timestamp(ms: i64) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(ts) => format!("{ts:.3}"),
-        Err(_) => ms.to_string(),
-    }
+    timestamp_text(ms).unwrap_or_else(|| ms.to_string())
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC with milliseconds, or `None` outside the years
+/// -9999 to 9999: a destination stores such a time as NULL (the source's number and `raw` keep
+/// what the server sent) rather than fail the batch.
+pub fn timestamp_text(ms: i64) -> Option<String> {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|ts| format!("{ts:.3}"))
 }
 
 macro_rules! value_from {

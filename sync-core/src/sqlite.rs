@@ -73,7 +73,9 @@ impl ToSql for Value {
             Value::Integer(i) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
             Value::Real(f) => ToSqlOutput::Owned(SqlValue::Real(*f)),
             Value::Boolean(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
-            Value::Timestamp(ms) => ToSqlOutput::Owned(SqlValue::Text(format_timestamp(*ms))),
+            Value::Timestamp(ms) => ToSqlOutput::Owned(
+                crate::record::timestamp_text(*ms).map_or(SqlValue::Null, SqlValue::Text),
+            ),
         })
     }
 }

@@ -332,3 +332,51 @@ fn the_password_never_shows() {
     assert!(error.contains("password authentication failed"), "{error}");
     assert!(!error.contains("wrong-password"), "{error}");
 }
+
+#[test]
+fn a_time_out_of_range_is_null_in_both_databases() {
+    let t = TableSchema::new("times")
+        .column("id", ColumnType::Text)
+        .column("at", ColumnType::Timestamp)
+        .primary_key(["id"]);
+    let rows = |t: &TableSchema| -> Vec<Operation> {
+        [
+            ("far", i64::MAX),
+            ("year 10000", 253_402_300_800_000),
+            ("ok", 0),
+        ]
+        .into_iter()
+        .map(|(id, ms)| {
+            Operation::Upsert(
+                t.record()
+                    .set("id", id)
+                    .set("at", Value::Timestamp(ms))
+                    .build()
+                    .unwrap(),
+            )
+        })
+        .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite = SqliteDestination::open(dir.path().join("t.db")).unwrap();
+    sqlite.prepare("test", std::slice::from_ref(&t)).unwrap();
+    sqlite.write("test", &rows(&t)).unwrap();
+    let nulls: i64 = sqlite
+        .connection()
+        .query_row("SELECT count(*) FROM times WHERE at IS NULL", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(nulls, 2);
+    let Some(url) = postgres_database("a_time_out_of_range") else {
+        return;
+    };
+    let u = url.clone();
+    blocking(move || {
+        let mut pg = PostgresDestination::new(&u).unwrap();
+        pg.prepare("test", std::slice::from_ref(&t)).unwrap();
+        pg.write("test", &rows(&t)).unwrap();
+    });
+    let nulls = query(&url, "SELECT count(*)::text FROM times WHERE at IS NULL");
+    assert_eq!(nulls[0][0].as_deref(), Some("2"));
+}
