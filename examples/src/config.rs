@@ -39,7 +39,7 @@ pub struct JenkinsSection {
     /// The user.
     pub username: Option<String>,
     /// The API token (better: the `JENKINS_API_TOKEN` environment variable).
-    pub api_token: Option<String>,
+    pub api_token: Option<Secret>,
     /// A file holding the API token (`/run/secrets/jenkins-token`), read at start.
     pub api_token_file: Option<std::path::PathBuf>,
     /// Which jobs to sync.
@@ -70,7 +70,7 @@ pub struct CircleCiSection {
     /// have their own).
     pub base_url: Option<String>,
     /// The API token (better: the `CIRCLECI_TOKEN` environment variable).
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// A file holding the token (`/run/secrets/circleci-token`), read at start.
     pub token_file: Option<std::path::PathBuf>,
     /// The projects to sync (`gh/org/repo`, `bb/org/repo`, `circleci/<org id>/<project id>`).
@@ -107,7 +107,7 @@ pub struct BitbucketSection {
     /// The username, with `app_password` (seed).
     pub username: Option<String>,
     /// The app password (seed; better: `BITBUCKET_APP_PASSWORD`).
-    pub app_password: Option<String>,
+    pub app_password: Option<Secret>,
     /// A file holding `app_password`, read at start.
     pub app_password_file: Option<std::path::PathBuf>,
     /// How often the seed's scheduler ran it; ci-sync runs when its scheduler (cron) says.
@@ -140,11 +140,11 @@ pub struct BitbucketSection {
     /// The account e-mail, with `api_token`.
     pub email: Option<String>,
     /// An API token (better: `BITBUCKET_API_TOKEN`).
-    pub api_token: Option<String>,
+    pub api_token: Option<Secret>,
     /// A file holding `api_token`, read at start.
     pub api_token_file: Option<std::path::PathBuf>,
     /// An access token (better: `BITBUCKET_ACCESS_TOKEN`).
-    pub access_token: Option<String>,
+    pub access_token: Option<Secret>,
     /// A file holding `access_token`, read at start.
     pub access_token_file: Option<std::path::PathBuf>,
     /// The workspaces to sync (default: every workspace the user can see).
@@ -252,11 +252,28 @@ pub struct JobsSection {
 }
 
 /// `[destination]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationSection {
-    /// `sqlite://ci-sync.db` (default), `sqlite:///abs/path.db`, `jsonl://-`, `jsonl://file.jsonl`.
+    /// `sqlite://ci-sync.db` (default), `sqlite:///abs/path.db`, `jsonl://-`, `jsonl://file.jsonl`,
+    /// `postgres://user:password@host/db`.
     pub url: Option<String>,
+}
+
+impl std::fmt::Debug for DestinationSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A PostgreSQL URL may hold a password: shown as its parse shows it, without.
+        let url = self
+            .url
+            .as_deref()
+            .map(|u| match cidata_sync::DestinationUrl::parse(u) {
+                Ok(parsed) => format!("{parsed:?}"),
+                Err(_) => "(not a destination URL)".to_owned(),
+            });
+        f.debug_struct("DestinationSection")
+            .field("url", &url)
+            .finish()
+    }
 }
 
 impl JobsSection {
@@ -274,6 +291,24 @@ impl JobsSection {
             include: parse(&self.include)?,
             exclude: parse(&self.exclude)?,
         })
+    }
+}
+
+/// A secret of the config file: read like a string, shown as `***` by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the client that sends it.
+    pub fn expose(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
     }
 }
 
@@ -578,6 +613,20 @@ mod tests {
         let c: ConfigFile =
             toml::from_str("[jenkins]\nbase_url='x'\n[jenkins.jobs]\ninclude=['a//b']").unwrap();
         assert!(c.jenkins.iter().next().unwrap().jobs.filter().is_err());
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let config: ConfigFile = toml::from_str(
+            "[jenkins]\nbase_url = \"https://a/\"\nusername = \"u\"\napi_token = \"s3cret-1\"\n\
+             [circleci]\ntoken = \"s3cret-2\"\nproject_slugs = [\"gh/a/b\"]\n\
+             [bitbucket]\nusername = \"u\"\napp_password = \"s3cret-3\"\napi_token = \"s3cret-4\"\naccess_token = \"s3cret-5\"\n\
+             [destination]\nurl = \"postgres://ci:s3cret-6@db/ci\"\n",
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://ci@db/ci"), "{shown}");
     }
 
     #[test]

@@ -343,14 +343,14 @@ fn circleci_from(c: &CircleCiSection) -> Result<CircleCiSource, CliError> {
 fn secret(
     var: &str,
     key: &str,
-    configured: &Option<String>,
+    configured: &Option<crate::config::Secret>,
     file: &Option<PathBuf>,
 ) -> Result<Option<String>, CliError> {
     if let Some(value) = std::env::var(var).ok().filter(|t| !t.is_empty()) {
         return Ok(Some(value));
     }
-    if configured.is_some() {
-        return Ok(configured.clone());
+    if let Some(value) = configured {
+        return Ok(Some(value.expose()));
     }
     let Some(path) = file else {
         return Ok(None);
