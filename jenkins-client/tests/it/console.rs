@@ -132,3 +132,34 @@ async fn an_offset_past_the_end_is_an_error_not_a_repeat() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("999"), "{err}");
 }
+
+#[test]
+fn invalid_utf8_becomes_replacement_characters_without_an_error() {
+    let mut text = cidata_jenkins::ConsoleText::new();
+    let mut out = text.push(b"ok \xff\xfe then \xe2\x9c");
+    out.push_str(&text.push(b"\x93 done \xe2"));
+    out.push_str(&text.finish());
+    assert_eq!(out, "ok \u{fffd}\u{fffd} then ✓ done \u{fffd}");
+}
+
+proptest::proptest! {
+    /// Bytes cut into chunks anywhere decode as the whole does: a character split across chunks
+    /// is neither lost nor doubled, invalid bytes become U+FFFD (the fuzz target, in CI).
+    #[test]
+    fn chunk_cuts_never_change_the_text(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        cuts in proptest::collection::vec(0usize..16, 0..20),
+    ) {
+        let mut text = cidata_jenkins::ConsoleText::new();
+        let mut out = String::new();
+        let mut at = 0;
+        for cut in cuts {
+            let end = (at + cut).min(bytes.len());
+            out.push_str(&text.push(&bytes[at..end]));
+            at = end;
+        }
+        out.push_str(&text.push(&bytes[at..]));
+        out.push_str(&text.finish());
+        proptest::prop_assert_eq!(out, String::from_utf8_lossy(&bytes));
+    }
+}
