@@ -27,6 +27,8 @@ pub struct PostgresDestination {
     config: Config,
     shown: String,
     tls: bool,
+    /// `sslrootcert`: a PEM file of CA certificates trusted besides the system's.
+    root_cert: Option<std::path::PathBuf>,
     wait_for_lock: bool,
     client: Option<Client>,
     tables: HashMap<String, TableSql>,
@@ -122,8 +124,9 @@ fn without_nul_escapes(json: &str) -> String {
 impl PostgresDestination {
     /// A destination for `url` (`postgres://user@host:5432/db?sslmode=require`). The password may
     /// be in the URL or in `PGPASSWORD`. `sslmode`: `disable`, `prefer` (default), `require`,
-    /// `verify-ca` or `verify-full`; TLS is rustls with the system's roots, certificates always
-    /// checked.
+    /// `verify-ca` or `verify-full`; TLS is rustls with the system's roots and those of
+    /// `sslrootcert=/path/ca.pem`, certificates and host names always checked (stricter than
+    /// libpq's `require`).
     pub fn new(url: &str) -> Result<PostgresDestination> {
         let shown = redacted_url(url);
         let bad = |why: String| Error::Config(format!("destination `{shown}`: {why}"));
@@ -132,6 +135,9 @@ impl PostgresDestination {
         let normalised = url
             .replace("sslmode=verify-full", "sslmode=require")
             .replace("sslmode=verify-ca", "sslmode=require");
+        // `sslrootcert` (libpq's): CA certificates to trust besides the system's; tokio-postgres
+        // does not know it, so it is taken out of the URL here.
+        let (normalised, root_cert) = take_query_param(&normalised, "sslrootcert");
         let mut config: Config = normalised.parse().map_err(|e| bad(format!("{e}")))?;
         if config.get_password().is_none()
             && let Ok(password) = std::env::var("PGPASSWORD")
@@ -146,6 +152,7 @@ impl PostgresDestination {
             config,
             shown,
             tls,
+            root_cert: root_cert.map(std::path::PathBuf::from),
             wait_for_lock: false,
             client: None,
             tables: HashMap::new(),
@@ -177,7 +184,8 @@ impl PostgresDestination {
     fn client(&mut self) -> Result<&mut Client> {
         if self.client.is_none() {
             let connected = if self.tls {
-                self.config.connect(tls_connector()?)
+                self.config
+                    .connect(tls_connector(self.root_cert.as_deref())?)
             } else {
                 self.config.connect(NoTls)
             };
@@ -383,12 +391,33 @@ fn table_sql(t: &TableSchema) -> TableSql {
 }
 
 /// rustls with the system's root certificates (and `SSL_CERT_FILE`, which rustls-native-certs
-/// reads), certificate and host name checked.
-fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+/// reads) and those of `sslrootcert`, certificate and host name checked.
+fn tls_connector(
+    root_cert: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     let found = rustls_native_certs::load_native_certs();
     for cert in found.certs {
         let _ = roots.add(cert);
+    }
+    if let Some(path) = root_cert {
+        let bad = |why: String| Error::Config(format!("sslrootcert {}: {why}", path.display()));
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))? {
+            roots
+                .add(cert.map_err(|e| bad(e.to_string()))?)
+                .map_err(|e| bad(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+        tracing::warn!(
+            "sslrootcert {}: trusting its certificates besides the system's",
+            path.display()
+        );
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -397,6 +426,54 @@ fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// `url` without the query parameter `name`, and its value (percent-decoded), if there.
+fn take_query_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((k, v)) if k == name => {
+                value = Some(percent_decode(v));
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, value)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Destination for PostgresDestination {
@@ -664,6 +741,28 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["log"], "a\u{fffd}b");
         assert_eq!(back["path"], "C:\\u0000", "an escaped backslash is kept");
+    }
+
+    #[test]
+    fn sslrootcert_is_taken_out_of_the_url() {
+        assert_eq!(
+            take_query_param(
+                "postgres://h/db?sslmode=require&sslrootcert=%2Ftmp%2Fca.pem",
+                "sslrootcert"
+            ),
+            (
+                "postgres://h/db?sslmode=require".to_owned(),
+                Some("/tmp/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            take_query_param("postgres://h/db?sslrootcert=ca.pem", "sslrootcert"),
+            ("postgres://h/db".to_owned(), Some("ca.pem".to_owned()))
+        );
+        assert_eq!(
+            take_query_param("postgres://h/db", "sslrootcert"),
+            ("postgres://h/db".to_owned(), None)
+        );
     }
 
     #[test]

@@ -380,3 +380,68 @@ fn a_time_out_of_range_is_null_in_both_databases() {
     let nulls = query(&url, "SELECT count(*)::text FROM times WHERE at IS NULL");
     assert_eq!(nulls[0][0].as_deref(), Some("2"));
 }
+
+/// With the server's CA given by `sslrootcert`, `sslmode=verify-full` connects over TLS; without
+/// it, the certificate is refused (checks are on); `sslmode=disable` goes without TLS.
+#[test]
+fn tls_is_verified_against_the_system_roots_and_sslrootcert() {
+    let Some(url) = postgres_database("tls") else {
+        return;
+    };
+    let url = url.split('?').next().unwrap().to_owned();
+    let Some(ca) = std::env::var("CIDATA_TEST_POSTGRES_CA")
+        .ok()
+        .filter(|c| !c.is_empty())
+    else {
+        if std::env::var_os(test_support::REQUIRE_POSTGRES_ENV).is_some() {
+            panic!("CIDATA_TEST_POSTGRES_CA is not set but PostgreSQL is required");
+        }
+        eprintln!("SKIPPED tls: no CIDATA_TEST_POSTGRES_CA (the server's CA)");
+        return;
+    };
+    let t = TableSchema::new("t")
+        .column("id", ColumnType::Text)
+        .primary_key(["id"]);
+    let connect = move |url: String, t: TableSchema| {
+        blocking(move || {
+            let mut dest = PostgresDestination::new(&url).map_err(|e| e.to_string())?;
+            dest.prepare("tls", std::slice::from_ref(&t))
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(())
+        })
+    };
+    // Verified TLS: the session, held open, shows in pg_stat_ssl.
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    let (opened, close) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = {
+        let (opened, t) = (opened.0, t.clone());
+        std::thread::spawn(move || {
+            let mut dest = PostgresDestination::new(&verified).unwrap();
+            opened
+                .send(
+                    dest.prepare("tls", std::slice::from_ref(&t))
+                        .map_err(|e| e.to_string()),
+                )
+                .unwrap();
+            close.1.recv().unwrap();
+        })
+    };
+    opened.1.recv().unwrap().unwrap();
+    let ssl_used = query(
+        &format!("{url}?sslmode=disable"),
+        "SELECT count(*)::text FROM pg_stat_ssl WHERE ssl",
+    );
+    close.0.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(
+        ssl_used[0][0].as_deref(),
+        Some("1"),
+        "the verified session uses TLS"
+    );
+    let unknown_ca = connect(format!("{url}?sslmode=require"), t.clone()).unwrap_err();
+    assert!(
+        unknown_ca.to_lowercase().contains("certificate"),
+        "{unknown_ca}"
+    );
+    connect(format!("{url}?sslmode=disable"), t).unwrap();
+}

@@ -271,7 +271,8 @@ pub const POSTGRES_ENV: &str = "CIDATA_TEST_POSTGRES";
 /// them.
 pub const REQUIRE_POSTGRES_ENV: &str = "CIDATA_REQUIRE_POSTGRES";
 
-/// A new, empty PostgreSQL database for one test, as a URL (with its password); `None`, said
+/// A new, empty PostgreSQL database for one test, as a URL (with its password, and
+/// `?sslmode=disable`); `None`, said
 /// loudly on stderr, when no server is configured by [`POSTGRES_ENV`] (a panic instead when
 /// [`REQUIRE_POSTGRES_ENV`] is set, as in CI).
 pub fn postgres_database(test: &str) -> Option<String> {
@@ -299,7 +300,8 @@ pub fn postgres_database(test: &str) -> Option<String> {
     })
     .join()
     .expect("creating the test database");
-    Some(with_database(&admin, &name))
+    // Without TLS: these tests are about the data; the TLS test adds its own `sslmode`.
+    Some(format!("{}?sslmode=disable", with_database(&admin, &name)))
 }
 
 /// `url` with its database replaced by `name`.
