@@ -472,6 +472,19 @@ async fn two_first_runs_on_a_new_database_take_turns() {
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_stops_the_run_saying_what_was_committed() {
+    stopped_by("TERM", 143).await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigint_stops_the_run_saying_what_was_committed() {
+    stopped_by("INT", 130).await;
+}
+
+/// A run sent SIG`signal` once it has committed something stops at once with `code`, says what
+/// was committed, and the next run completes the database.
+#[cfg(unix)]
+async fn stopped_by(signal: &str, code: i32) {
     let s = crate::sync::Setup::new().await;
     s.sim.set_latency(std::time::Duration::from_millis(20));
     let db = s.db("term.db");
@@ -501,7 +514,7 @@ async fn sigterm_stops_the_run_saying_what_was_committed() {
         .expect("the run commits something");
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args([format!("-{signal}").as_str(), &pid])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -512,8 +525,8 @@ async fn sigterm_stops_the_run_saying_what_was_committed() {
     let took = signalled.elapsed();
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(143), "{err}");
-    assert!(err.contains("stopped by SIGTERM"), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(&format!("stopped by SIG{signal}")), "{err}");
     assert!(err.contains("transactions committed"), "{err}");
     // The next run finishes the job: exactly the server's data.
     s.sim.set_latency(std::time::Duration::ZERO);
