@@ -64,6 +64,15 @@ const CORPUS: &[Bad] = &[
         says: &["decode"],
     },
     Bad {
+        what: "a negative number where a count is expected",
+        response: || {
+            json_body(
+                r#"{"_class": "hudson.model.Hudson", "jobs": [{"_class": "hudson.model.FreeStyleProject", "name": "a", "lastBuild": {"number": -5}}], "items": -1, "values": -1, "size": -1}"#,
+            )
+        },
+        says: &["decode"],
+    },
+    Bad {
         what: "a body over the size limit",
         response: || json_body(&" ".repeat(65 * 1024 * 1024)),
         says: &["over the limit"],
