@@ -11,6 +11,20 @@ use crate::schema::TableSchema;
 /// The saved states of a source's partitions.
 pub type State = BTreeMap<String, serde_json::Value>;
 
+/// The [`State`] of `(partition, JSON text)` rows as a database keeps them; a row that is not
+/// JSON is an error naming its partition.
+pub(crate) fn state_from_rows(rows: impl IntoIterator<Item = (String, String)>) -> Result<State> {
+    let mut state = State::new();
+    for (partition, text) in rows {
+        let value = serde_json::from_str(&text).map_err(|e| Error::State {
+            partition: partition.clone(),
+            message: e.to_string(),
+        })?;
+        state.insert(partition, value);
+    }
+    Ok(state)
+}
+
 /// Rows written to one table by a batch or a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TableCounts {

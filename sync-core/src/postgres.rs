@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use postgres::{Client, Config, NoTls};
 
-use crate::destination::{Destination, State, WriteStats, redacted_url};
+use crate::destination::{Destination, State, WriteStats, redacted_url, state_from_rows};
 use crate::error::{Error, Result};
 use crate::migration::Migration;
 use crate::record::{Operation, Record, Value, format_timestamp, now_ms};
@@ -530,17 +530,7 @@ impl Destination for PostgresDestination {
                 &[&source],
             )
             .map_err(|e| pg(e, &shown))?;
-        let mut state = State::new();
-        for row in rows {
-            let partition: String = row.get(0);
-            let text: String = row.get(1);
-            let value = serde_json::from_str(&text).map_err(|e| Error::State {
-                partition: partition.clone(),
-                message: e.to_string(),
-            })?;
-            state.insert(partition, value);
-        }
-        Ok(state)
+        state_from_rows(rows.iter().map(|row| (row.get(0), row.get(1))))
     }
 
     fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
@@ -602,30 +592,14 @@ impl Destination for PostgresDestination {
                         let t = tables.get(&**table).ok_or_else(|| {
                             Error::Record(format!("table `{table}` was not prepared"))
                         })?;
-                        let sd = soft_delete_column(t, table)?;
-                        let conditions: Vec<String> = t
+                        let matching: Vec<(std::sync::Arc<str>, Value)> = t
                             .schema
                             .primary_key
                             .iter()
-                            .enumerate()
-                            .map(|(n, k)| {
-                                let ty = column_type(t, k);
-                                format!("{} = ${}{}", quote(k), n + 2, cast(ty))
-                            })
+                            .map(|k| std::sync::Arc::from(k.as_str()))
+                            .zip(key.iter().cloned())
                             .collect();
-                        let sql = format!(
-                            "UPDATE {} SET {q} = $1::text::timestamptz WHERE {} AND {q} IS NULL",
-                            quote(table),
-                            conditions.join(" AND "),
-                            q = quote(sd)
-                        );
-                        let mut params = vec![Some(format_timestamp(*at_ms))];
-                        params.extend(key.iter().map(as_text));
-                        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                            .iter()
-                            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                            .collect();
-                        let changed = tx.execute(sql.as_str(), &refs).map_err(|e| pg(e, &shown))?;
+                        let changed = soft_delete(&mut tx, t, table, &matching, *at_ms, &shown)?;
                         stats.tables.entry(table.to_string()).or_default().deleted += changed;
                     }
                     Operation::SoftDeleteWhere {
@@ -636,23 +610,7 @@ impl Destination for PostgresDestination {
                         let t = tables.get(&**table).ok_or_else(|| {
                             Error::Record(format!("table `{table}` was not prepared"))
                         })?;
-                        let sd = soft_delete_column(t, table)?;
-                        let conditions = match_conditions(&t.schema, matching, |n| {
-                            let column = &matching[n].0;
-                            format!("${}{}", n + 2, cast(column_type(t, column)))
-                        })?;
-                        let sql = format!(
-                            "UPDATE {} SET {q} = $1::text::timestamptz WHERE {conditions} AND {q} IS NULL",
-                            quote(table),
-                            q = quote(sd)
-                        );
-                        let mut params = vec![Some(format_timestamp(*at_ms))];
-                        params.extend(matching.iter().map(|(_, v)| as_text(v)));
-                        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                            .iter()
-                            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                            .collect();
-                        let changed = tx.execute(sql.as_str(), &refs).map_err(|e| pg(e, &shown))?;
+                        let changed = soft_delete(&mut tx, t, table, matching, *at_ms, &shown)?;
                         stats.tables.entry(table.to_string()).or_default().deleted += changed;
                     }
                     Operation::Checkpoint(cp) => {
@@ -684,6 +642,34 @@ impl Destination for PostgresDestination {
     fn describe(&self) -> String {
         self.shown.clone()
     }
+}
+
+/// Sets the soft-delete column of `table`'s rows that hold `matching`'s values (a primary key,
+/// or the columns of `SoftDeleteWhere`) and are not marked yet; returns how many it marked.
+fn soft_delete(
+    tx: &mut postgres::Transaction<'_>,
+    t: &TableSql,
+    table: &str,
+    matching: &[(std::sync::Arc<str>, Value)],
+    at_ms: i64,
+    shown: &str,
+) -> Result<u64> {
+    let sd = soft_delete_column(t, table)?;
+    let conditions = match_conditions(&t.schema, matching, |n| {
+        format!("${}{}", n + 2, cast(column_type(t, &matching[n].0)))
+    })?;
+    let sql = format!(
+        "UPDATE {} SET {q} = $1::text::timestamptz WHERE {conditions} AND {q} IS NULL",
+        quote(table),
+        q = quote(sd)
+    );
+    let mut params = vec![Some(format_timestamp(at_ms))];
+    params.extend(matching.iter().map(|(_, v)| as_text(v)));
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    tx.execute(sql.as_str(), &refs).map_err(|e| pg(e, shown))
 }
 
 /// Fault injection for crash tests: aborts the process when the count of statements left is 0.

@@ -433,15 +433,7 @@ impl Destination for SqliteDestination {
             .map_err(|e| self.error(e))?
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.error(e))?;
-        let mut state = State::new();
-        for (partition, text) in rows {
-            let value = serde_json::from_str(&text).map_err(|e| Error::State {
-                partition: partition.clone(),
-                message: e.to_string(),
-            })?;
-            state.insert(partition, value);
-        }
-        Ok(state)
+        crate::destination::state_from_rows(rows)
     }
 
     fn write(&mut self, source: &str, batch: &[Operation]) -> Result<WriteStats> {
