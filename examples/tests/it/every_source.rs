@@ -21,12 +21,7 @@ pub(crate) fn config_with(s: &Setup, sources: &[&str], extra: &str) -> PathBuf {
         .dir
         .path()
         .join(format!("{}{}.toml", sources.join("-"), extra.len()));
-    let projects: Vec<String> = s
-        .sim
-        .circleci_projects()
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect();
+    let projects = project_slugs(s);
     let mut text = String::new();
     for source in sources {
         text.push_str(&match *source {
@@ -37,7 +32,7 @@ pub(crate) fn config_with(s: &Setup, sources: &[&str], extra: &str) -> PathBuf {
             "circleci" => format!(
                 "[circleci]\nbase_url = \"{}\"\nproject_slugs = [{}]\n",
                 s.sim.circleci_url(),
-                projects.join(", ")
+                projects
             ),
             "bitbucket" => format!(
                 "[bitbucket]\nbase_url = \"{}\"\nusername = \"demo\"\nworkspaces = [\"{}\"]\nfull_check_hours = 0\n",
@@ -51,6 +46,17 @@ pub(crate) fn config_with(s: &Setup, sources: &[&str], extra: &str) -> PathBuf {
     }
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// The simulated CircleCI projects as a TOML list's items: `"gh/acme/web", "gh/acme/api"`.
+pub(crate) fn project_slugs(s: &Setup) -> String {
+    let quoted: Vec<String> = s
+        .sim
+        .circleci_projects()
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect();
+    quoted.join(", ")
 }
 
 pub(crate) const EVERY_SOURCE: [&str; 3] = ["jenkins", "circleci", "bitbucket"];

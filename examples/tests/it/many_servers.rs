@@ -10,12 +10,7 @@ use crate::sync::{Setup, ok, sqlite_url};
 
 /// The sections of two Jenkins servers named `eu` and `us`, a CircleCI and a Bitbucket.
 fn sections(s: &Setup, second: &Simulator) -> [String; 4] {
-    let projects: Vec<String> = s
-        .sim
-        .circleci_projects()
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect();
+    let projects = crate::every_source::project_slugs(s);
     [
         format!(
             "[[jenkins]]\nname = \"eu\"\nbase_url = \"{}\"\nusername = \"demo\"\n",
@@ -28,7 +23,7 @@ fn sections(s: &Setup, second: &Simulator) -> [String; 4] {
         format!(
             "[[circleci]]\nname = \"acme-circleci\"\nbase_url = \"{}\"\nproject_slugs = [{}]\n",
             s.sim.circleci_url(),
-            projects.join(", ")
+            projects
         ),
         format!(
             "[[bitbucket]]\nname = \"acme-bitbucket\"\nbase_url = \"{}\"\nusername = \"demo\"\nworkspaces = [\"{}\"]\n",
