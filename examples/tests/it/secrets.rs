@@ -85,21 +85,17 @@ async fn secrets_may_come_from_files() {
         );
     std::fs::write(&config, &text).unwrap();
     let db = s.db("files.db");
-    let out = crate::sync::ci_sync_run(&config, &sqlite_url(&db))
-        .env_remove("CIRCLECI_TOKEN")
-        .env_remove("BITBUCKET_APP_PASSWORD")
-        .output()
-        .await
-        .unwrap();
-    ok(&out);
+    // Secrets from the files only: none in the environment.
+    let run = || {
+        let mut cmd = crate::sync::ci_sync_run(&config, &sqlite_url(&db));
+        cmd.env_remove("CIRCLECI_TOKEN")
+            .env_remove("BITBUCKET_APP_PASSWORD");
+        async move { cmd.output().await.unwrap() }
+    };
+    ok(&run().await);
     // A file that is not there: exit 2, naming the key and the file, not a secret.
     std::fs::remove_file(&secret_file).unwrap();
-    let out = crate::sync::ci_sync_run(&config, &sqlite_url(&db))
-        .env_remove("CIRCLECI_TOKEN")
-        .env_remove("BITBUCKET_APP_PASSWORD")
-        .output()
-        .await
-        .unwrap();
+    let out = run().await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
