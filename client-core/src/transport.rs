@@ -152,6 +152,7 @@ impl HttpClientBuilder {
                 attempt.stop()
             }
         });
+        install_tls_provider()?;
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)
@@ -190,6 +191,22 @@ impl HttpClientBuilder {
                 max_response_bytes: self.max_response_bytes,
             }),
         })
+    }
+}
+
+/// Makes ring the process's rustls crypto provider unless the application installed one (say,
+/// aws-lc-rs for FIPS) before building a client: reqwest needs one and would panic without it.
+fn install_tls_provider() -> Result<()> {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another thread installing one is fine: there is one now.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    match rustls::crypto::CryptoProvider::get_default() {
+        Some(_) => Ok(()),
+        None => Err(Error::new(
+            ErrorKind::InvalidInput,
+            "no TLS crypto provider could be installed",
+        )),
     }
 }
 
@@ -632,33 +649,23 @@ async fn read_prefix(resp: reqwest::Response, limit: usize) -> Vec<u8> {
 /// Decodes JSON into `T`; a failure names the JSON path of the value that did not fit, and an HTML
 /// body is reported as [`ErrorKind::UnexpectedContent`].
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    // Fast path without path tracking; only a failure pays for a second, tracked pass.
-    if let Ok(value) = serde_json::from_slice(bytes) {
-        return Ok(value);
+    serde_json::from_slice(bytes).map_err(|err| decode_error(bytes, &err))
+}
+
+/// The error of a body that did not decode (not generic: one copy for every model).
+fn decode_error(bytes: &[u8], err: &serde_json::Error) -> Error {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first == Some(b'<') {
+        return Error::new(
+            ErrorKind::UnexpectedContent,
+            "expected JSON, got an HTML or XML page",
+        )
+        .with_body(bytes);
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de);
-    let value = value.and_then(|v| match de.end() {
-        Ok(()) => Ok(v),
-        Err(e) => Err(serde_path_to_error::Error::new(
-            serde_path_to_error::Track::new().path(),
-            e,
-        )),
-    });
-    value.map_err(|err| {
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if first == Some(b'<') {
-            return Error::new(
-                ErrorKind::UnexpectedContent,
-                "expected JSON, got an HTML or XML page",
-            )
-            .with_body(bytes);
-        }
-        let path = err.path().to_string();
-        Error::new(ErrorKind::Decode, err.into_inner().to_string())
-            .with_json_path(path)
-            .with_body(bytes)
-    })
+    let path = crate::json_path::json_path_of(bytes, err);
+    Error::new(ErrorKind::Decode, err.to_string())
+        .with_json_path(path)
+        .with_body(bytes)
 }
 
 #[cfg(test)]
