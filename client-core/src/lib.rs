@@ -17,6 +17,7 @@
 
 mod auth;
 mod error;
+mod json_path;
 mod origin;
 mod paginate;
 pub mod raw;

@@ -128,19 +128,23 @@ impl Serialize for RawJson {
 /// Decodes `T` from raw JSON; a failure names the path inside this value. Used by [`raw_model!`].
 #[doc(hidden)]
 pub fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson) -> Result<T, E> {
-    // Fast path without path tracking; on failure decode again to find where.
-    if let Ok(value) = serde_json::from_str(raw.get()) {
-        return Ok(value);
+    serde_json::from_str(raw.get()).map_err(|err| E::custom(raw_error(raw, &err)))
+}
+
+/// The message of a raw value that did not decode: where inside it, and why.
+fn raw_error(raw: &RawJson, err: &serde_json::Error) -> String {
+    let path = crate::json_path::json_path_of(raw.get().as_bytes(), err);
+    // Without serde_json's "at line L column C" (a place inside this value): serde_json reads
+    // that suffix back from a custom error's message and would report it as the place in the
+    // whole document.
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+    if path == "." {
+        message.to_owned()
+    } else {
+        format!("at `{path}`: {message}")
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        if path == "." {
-            E::custom(err.into_inner())
-        } else {
-            E::custom(format!("at `{path}`: {}", err.into_inner()))
-        }
-    })
 }
 
 /// A list that may be `null` (serde `deserialize_with`).
