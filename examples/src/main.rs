@@ -20,6 +20,7 @@ mod jenkins_cmd;
 mod net_args;
 mod output;
 mod progress;
+mod report;
 mod simulate_cmd;
 mod sync_cmd;
 mod terminal;
@@ -28,6 +29,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use progress::Display;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -115,21 +117,25 @@ fn committed_so_far() -> String {
 
 fn init_logs(quiet: bool, verbose: u8, bars: bool) {
     let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "debug",
-        (false, _) => "trace",
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
     };
     // Colour only for a person at a terminal, never in cron logs or files; `NO_COLOR` (any
     // non-empty value, see no-color.org) turns it off there too.
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // `RUST_LOG` as `target=level` directives (`debug`, `cidata_core=trace,warn`); one that
+    // does not parse falls back to the flags' level.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(default));
+    let registry = tracing_subscriber::registry().with(filter);
     if bars {
         let indicatif = tracing_indicatif::IndicatifLayer::new();
-        tracing_subscriber::registry()
-            .with(filter)
+        registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(indicatif.get_stderr_writer())
@@ -139,11 +145,13 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
             .with(indicatif)
             .init();
     } else {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .with_ansi(colour)
-            .with_target(false)
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(colour)
+                    .with_target(false),
+            )
             .init();
     }
 }
