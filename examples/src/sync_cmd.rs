@@ -12,8 +12,7 @@ use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_core::RetryPolicy;
 use cidata_jenkins::{Jenkins, JobFilter};
 use cidata_sync::{
-    Destination, DestinationUrl, Engine, PostgresDestination, RunStats, Source, SqliteDestination,
-    TableSchema,
+    Destination, DestinationUrl, Engine, OpenOptions, RunStats, Source, TableSchema,
 };
 use cidata_wfapi::Wfapi;
 use cidata_wfapi::sync::JenkinsSource;
@@ -46,6 +45,11 @@ pub struct RunArgs {
     /// server or proxy than a wiped one.
     #[arg(long)]
     allow_mass_delete: bool,
+    /// Write what the run did to FILE as JSON, for schedulers and benchmarks: per source its
+    /// requests, retries, rows per table, items carried over and time, and the process's peak
+    /// memory. Written also when a source fails.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 /// The default destination: an SQLite file in the current folder.
@@ -94,35 +98,22 @@ pub fn reopen_destination(target: &Target) -> Result<Box<dyn Destination>, CliEr
 /// it).
 pub fn open_destination(target: &Target) -> Result<Box<dyn Destination>, CliError> {
     let parsed = DestinationUrl::parse(&target.url).map_err(|e| CliError::Usage(e.to_string()))?;
-    let abort_after: Option<u64> = std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
-        .ok()
-        .and_then(|v| v.parse().ok());
-    match &parsed {
-        DestinationUrl::Sqlite(path) => {
-            let mut db = SqliteDestination::open(path).map_err(CliError::Sync)?;
-            if let Some(n) = abort_after {
-                db.abort_after_statements(n);
-            }
-            Ok(Box::new(db))
-        }
-        DestinationUrl::Postgres(url) => {
-            let mut db = PostgresDestination::new(url)
-                .map_err(CliError::Sync)?
-                .wait_for_lock(target.wait_for_lock);
-            if let Some(n) = abort_after {
-                db.abort_after_statements(n);
-            }
-            Ok(Box::new(db))
-        }
-        DestinationUrl::JsonLines(path) => {
-            let mut out =
-                cidata_sync::JsonLinesDestination::open(path.as_deref()).map_err(CliError::Sync)?;
-            if let Some(state) = &target.state_file {
-                out = out.with_state_file(state.clone());
-            }
-            Ok(Box::new(out))
-        }
+    if matches!(parsed, DestinationUrl::Postgres(_)) && !cidata_sync::POSTGRES_SUPPORTED {
+        return Err(CliError::Usage(
+            "this ci-sync was built without PostgreSQL support: build it with `--features postgres` \
+             (cargo install cidata-cli --features postgres)"
+                .into(),
+        ));
     }
+    let options = OpenOptions::default()
+        .wait_for_lock(target.wait_for_lock)
+        .state_file(target.state_file.clone())
+        .abort_after_statements(
+            std::env::var("CI_SYNC_ABORT_AFTER_STATEMENTS")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+        );
+    parsed.open_with(&options).map_err(CliError::Sync)
 }
 
 /// How a source's summary names its partitions and its items not final.
@@ -548,10 +539,16 @@ struct Runner {
     passes: usize,
     failures: Vec<CliError>,
     partial: Vec<String>,
+    report: crate::report::RunReport,
 }
 
 impl Runner {
-    async fn pass<S: Source>(&mut self, configured: Result<Configured<'_, S>, CliError>) {
+    async fn pass<S: Source>(
+        &mut self,
+        kind: &str,
+        name: &str,
+        configured: Result<Configured<'_, S>, CliError>,
+    ) {
         if self.failures.iter().any(CliError::is_broken_pipe) {
             return;
         }
@@ -566,6 +563,7 @@ impl Runner {
             }
             Err(e) => Err(e),
         };
+        self.report.add(kind, name, &outcome);
         match outcome {
             Ok((base, synced)) => {
                 report(
@@ -608,6 +606,7 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
         passes: 0,
         failures: Vec::new(),
         partial: Vec::new(),
+        report: crate::report::RunReport::default(),
     };
     let names = |kind: &str, names: Vec<Option<&str>>| crate::config::section_names(kind, &names);
     let jenkins_names = names(
@@ -629,7 +628,7 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
                 words: JENKINS_WORDS,
             })
         });
-        runner.pass(configured).await;
+        runner.pass("jenkins", name, configured).await;
     }
     let circleci_names = names(
         "circleci",
@@ -644,7 +643,7 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
             label: name,
             words: CIRCLECI_WORDS,
         });
-        runner.pass(configured).await;
+        runner.pass("circleci", name, configured).await;
     }
     let bitbucket_names = names(
         "bitbucket",
@@ -659,7 +658,10 @@ pub async fn run(args: RunArgs, display: Display) -> Result<(), CliError> {
             label: name,
             words: BITBUCKET_WORDS,
         });
-        runner.pass(configured).await;
+        runner.pass("bitbucket", name, configured).await;
+    }
+    if let Some(path) = &args.report {
+        runner.report.write(path)?;
     }
     if let Some(first) = runner.failures.into_iter().next() {
         return Err(first);

@@ -142,14 +142,35 @@ impl DestinationUrl {
 
     /// Opens the destination.
     pub fn open(&self) -> Result<Box<dyn Destination>> {
+        self.open_with(&OpenOptions::default())
+    }
+
+    /// Opens the destination with options that apply to some kinds only (each is ignored by the
+    /// others), so that a caller needs no code per kind.
+    pub fn open_with(&self, options: &OpenOptions) -> Result<Box<dyn Destination>> {
         Ok(match self {
-            DestinationUrl::Sqlite(path) => Box::new(crate::sqlite::SqliteDestination::open(path)?),
+            DestinationUrl::Sqlite(path) => {
+                let mut db = crate::sqlite::SqliteDestination::open(path)?;
+                if let Some(n) = options.abort_after_statements {
+                    db.abort_after_statements(n);
+                }
+                Box::new(db)
+            }
             DestinationUrl::JsonLines(path) => {
-                Box::new(crate::jsonl::JsonLinesDestination::open(path.as_deref())?)
+                let mut out = crate::jsonl::JsonLinesDestination::open(path.as_deref())?;
+                if let Some(state) = &options.state_file {
+                    out = out.with_state_file(state.clone());
+                }
+                Box::new(out)
             }
             #[cfg(feature = "postgres")]
             DestinationUrl::Postgres(url) => {
-                Box::new(crate::postgres::PostgresDestination::new(url)?)
+                let mut db = crate::postgres::PostgresDestination::new(url)?
+                    .wait_for_lock(options.wait_for_lock);
+                if let Some(n) = options.abort_after_statements {
+                    db.abort_after_statements(n);
+                }
+                Box::new(db)
             }
             #[cfg(not(feature = "postgres"))]
             DestinationUrl::Postgres(url) => {
@@ -159,6 +180,43 @@ impl DestinationUrl {
                 )));
             }
         })
+    }
+}
+
+/// Whether this build has the PostgreSQL destination (feature `postgres`).
+pub const POSTGRES_SUPPORTED: bool = cfg!(feature = "postgres");
+
+/// How [`DestinationUrl::open_with`] opens a destination; each option applies to the kinds it
+/// names and is ignored by the others.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// PostgreSQL: wait for another process syncing the same source instead of failing.
+    pub wait_for_lock: bool,
+    /// SQLite and PostgreSQL: fail after this many write statements, as a crash would (tests of
+    /// interrupted runs).
+    pub abort_after_statements: Option<u64>,
+    /// JSON lines: the file that keeps the state between runs.
+    pub state_file: Option<PathBuf>,
+}
+
+impl OpenOptions {
+    /// See [`OpenOptions::wait_for_lock`].
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.wait_for_lock = wait;
+        self
+    }
+
+    /// See [`OpenOptions::abort_after_statements`].
+    pub fn abort_after_statements(mut self, n: Option<u64>) -> Self {
+        self.abort_after_statements = n;
+        self
+    }
+
+    /// See [`OpenOptions::state_file`].
+    pub fn state_file(mut self, path: Option<PathBuf>) -> Self {
+        self.state_file = path;
+        self
     }
 }
 

@@ -13,7 +13,9 @@ mod source;
 mod sqlite;
 mod table_def;
 
-pub use destination::{Destination, DestinationUrl, State, TableCounts, WriteStats};
+pub use destination::{
+    Destination, DestinationUrl, OpenOptions, POSTGRES_SUPPORTED, State, TableCounts, WriteStats,
+};
 pub use engine::{Engine, Progress, RunStats};
 pub use error::{Error, Result, check_mass_delete};
 pub use jsonl::JsonLinesDestination;
