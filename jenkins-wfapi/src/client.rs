@@ -44,14 +44,16 @@ impl AsRef<Jenkins> for Wfapi {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct RunsQuery {
-    /// Only runs newer than the run of this name (`#12`).
+    /// Stop at the run of this name (`#12`): the runs newer than it and itself. The server
+    /// still answers at most 11 runs, and all of them when no run has this name (a custom
+    /// display name, a deleted build).
     pub since: Option<String>,
     /// Include each stage's flow nodes.
     pub full_stages: bool,
 }
 
 impl RunsQuery {
-    /// Runs newer than the run named `name`.
+    /// The runs down to the one named `name` (`#12`), itself included.
     pub fn since(mut self, name: impl Into<String>) -> Self {
         self.since = Some(name.into());
         self

@@ -6,10 +6,13 @@
 //! - A job's builds are read newest first with `allBuilds{M,N}` pages down to the oldest build
 //!   not yet final in the database, so every build is synced (not only the newest 100).
 //! - A running build is re-read on every run until it is final, with its artifacts and stages.
+//! - Stages: a full read asks `/N/wfapi/describe` per Pipeline run; an incremental one with
+//!   several runs to read asks `/wfapi/runs?since=#N` once per job (up to 11 runs in one answer;
+//!   the older ones of a longer gap are read one by one).
 //! - A job's state is its own checkpoint, committed with its rows; jobs that disappear get
 //!   `deleted_at`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use cidata_jenkins::models::JobKind;
 use cidata_jenkins::sync::{
@@ -24,7 +27,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::{FlowNode, Run, Status, Wfapi};
+use crate::{FlowNode, Run, RunsQuery, Status, Wfapi};
 
 /// A `jenkins_stages` row.
 pub struct StageRow {
@@ -415,6 +418,16 @@ impl Source for JenkinsSource {
                 let prev = prev.clone();
                 move |n: u64| n > prev.synced_through.unwrap_or(0) || prev.pending.contains(&n)
             };
+            // An incremental read of a Pipeline job with several runs to read asks for their
+            // stages in one `runs?since=` request; the runs it leaves out are read one by one.
+            let wanted = p.last_build.map_or(0, |last| last.saturating_sub(next_unread - 1))
+                + prev.pending.len() as u64;
+            let recent = if p.pipeline && prev.synced_through.is_some() && wanted >= 2 {
+                recent_runs(&source.wfapi, &p.path, floor).await?
+            } else {
+                HashMap::new()
+            };
+            let recent = std::sync::Arc::new(recent);
             let wfapi = source.wfapi.clone();
             let path = p.path.clone();
             let pipeline = p.pipeline;
@@ -424,9 +437,16 @@ impl Source for JenkinsSource {
                 .map_ok(move |build| {
                     let wfapi = wfapi.clone();
                     let path = path.clone();
+                    // A run listed while running whose build is final by now is read again.
+                    let listed = build
+                        .number
+                        .and_then(|n| recent.get(&n))
+                        .filter(|run| run.is_final() || !build.is_final())
+                        .cloned();
                     async move {
-                        let run = match (pipeline, build.number) {
-                            (true, Some(n)) => stages_of(&wfapi, &path, n).await?,
+                        let run = match (pipeline, build.number, listed) {
+                            (true, Some(_), Some(run)) => Some(run),
+                            (true, Some(n), None) => stages_of(&wfapi, &path, n).await?,
                             _ => None,
                         };
                         Ok::<_, Error>((build, run))
@@ -512,6 +532,30 @@ impl Source for JenkinsSource {
             requests: s.requests,
             retries: s.retries,
         }
+    }
+}
+
+/// The runs from `#floor` up by number, in one request. wfapi answers at most 11 runs, newest
+/// first down to the `since` run included (when it is among them): the rest are read one by one.
+/// A job wfapi knows nothing of gives none.
+async fn recent_runs(wfapi: &Wfapi, path: &JobPath, floor: u64) -> Result<HashMap<u64, Run>> {
+    let query = RunsQuery::default().since(format!("#{floor}"));
+    match wfapi.runs(path, &query).await {
+        Ok(runs) => Ok(runs
+            .into_iter()
+            .filter_map(|run| Some((run.number()?, run)))
+            .filter(|(number, _)| *number >= floor)
+            .collect()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                cidata_core::ErrorKind::NotFound | cidata_core::ErrorKind::NotSupported
+            ) =>
+        {
+            tracing::debug!(job = %path, error = %e, "no runs listing");
+            Ok(HashMap::new())
+        }
+        Err(e) => Err(Error::source(e)),
     }
 }
 

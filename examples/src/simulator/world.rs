@@ -452,6 +452,27 @@ impl World {
         }
     }
 
+    /// Adds `per_job` finished builds to every job that has builds (a benchmark's "+10%").
+    pub fn add_builds(&mut self, per_job: u64) {
+        self.generation += 1;
+        self.clock_ms += 3_600_000;
+        let clock = self.clock_ms;
+        for job in &mut self.jobs {
+            job.visit_mut(&mut |job| {
+                if job.kind.is_container() || job.builds.is_empty() {
+                    return;
+                }
+                let seed = job.name.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));
+                let next = job.builds.last().map_or(1, |b| b.number + 1);
+                for number in next..next + per_job {
+                    let started = clock - (next + per_job - number) as i64 * 60_000;
+                    let build = job.make_build(seed, number, started, false);
+                    job.builds.push(build);
+                }
+            });
+        }
+    }
+
     /// Removes the job at `full_name`; returns whether it existed.
     pub fn remove(&mut self, full_name: &str) -> bool {
         fn remove_in(jobs: &mut Vec<SimJob>, segments: &[&str]) -> bool {

@@ -23,7 +23,11 @@ pub(crate) struct Setup {
 
 impl Setup {
     pub(crate) async fn new() -> Setup {
-        let sim = Simulator::start(World::demo(), Some(("demo".into(), "demo-token".into())))
+        Setup::with_world(World::demo()).await
+    }
+
+    pub(crate) async fn with_world(world: World) -> Setup {
+        let sim = Simulator::start(world, Some(("demo".into(), "demo-token".into())))
             .await
             .unwrap();
         Setup {
@@ -649,4 +653,38 @@ async fn json_lines_with_a_state_file_are_incremental() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--state is for jsonl://"), "{stderr}");
+}
+
+#[tokio::test]
+async fn new_pipeline_runs_are_read_with_one_runs_request_per_job() {
+    // 4 jobs of 30 builds: two Pipelines, two freestyle.
+    let setup = Setup::with_world(World::bench(4, 30, 1)).await;
+    let db = setup.db("ci.db");
+    ok(&setup.run(&db, None).await);
+    for (added, per_pipeline_job) in [
+        // Up to 11 runs come in one `wfapi/runs?since=#N` answer.
+        (5, 1),
+        // wfapi answers at most 11 runs: the 4 older ones are read one by one.
+        (15, 1 + 4),
+    ] {
+        setup.sim.add_builds(added);
+        let before = setup.sim.requests();
+        ok(&setup.run(&db, None).await);
+        let requests = setup.sim.requests() - before;
+        // The job listing, one build listing per job, then the Pipelines' runs.
+        assert_eq!(
+            requests,
+            1 + 4 + 2 * per_pipeline_job,
+            "after {added} new builds per job"
+        );
+        assert_truth(&db, setup.sim.truth());
+        // The same rows a full sync of the server as it is now writes.
+        let fresh = setup.db(&format!("fresh-{added}.db"));
+        ok(&setup.run(&fresh, None).await);
+        assert_eq!(
+            dump(&db, false),
+            dump(&fresh, false),
+            "after {added} new builds per job"
+        );
+    }
 }
