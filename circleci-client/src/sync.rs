@@ -15,7 +15,7 @@
 //! did not reach). The options `job_details` and `job_tests` add one request per finished job,
 //! once, when its workflow is final.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -351,6 +351,9 @@ fn pipeline_is_final(pipeline: &Pipeline, workflows: &[Workflow]) -> bool {
 /// The version of [`ProjectState`]; an older state makes the project read in full once.
 const STATE_VERSION: u32 = 1;
 
+/// Workflows of one pipeline whose jobs are read at the same time.
+const WORKFLOWS_AT_ONCE: usize = 4;
+
 /// A pipeline held as not final, and the workflows of it already read as final.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct PendingPipeline {
@@ -539,6 +542,28 @@ impl CircleCiSource {
             .try_collect()
             .await
             .map_err(api)?;
+        // The jobs of the workflows that are new or not final, a few workflows at once: a
+        // pipeline's reads cost two round trips, not one per workflow after the first.
+        let needs_jobs: Vec<String> = workflows
+            .iter()
+            .filter_map(|w| {
+                let id = w.id.clone()?;
+                (!(w.is_final() && known_final.contains(&id))).then_some(id)
+            })
+            .collect();
+        let mut jobs_of: HashMap<String, Vec<Job>> = futures::stream::iter(needs_jobs)
+            .map(|workflow_id| async move {
+                let jobs: Vec<Job> = self
+                    .client
+                    .workflow_jobs(&workflow_id)
+                    .try_collect()
+                    .await?;
+                Ok::<_, cidata_core::Error>((workflow_id, jobs))
+            })
+            .buffer_unordered(WORKFLOWS_AT_ONCE)
+            .try_collect()
+            .await
+            .map_err(api)?;
         let mut ops = Vec::new();
         let mut pending_workflows = Vec::new();
         let mut final_workflows = Vec::new();
@@ -566,12 +591,7 @@ impl CircleCiSource {
             if is_final && known_final.contains(&workflow_id) {
                 continue;
             }
-            let jobs: Vec<Job> = self
-                .client
-                .workflow_jobs(&workflow_id)
-                .try_collect()
-                .await
-                .map_err(api)?;
+            let jobs = jobs_of.remove(&workflow_id).unwrap_or_default();
             for job in jobs {
                 // Details and tests once per job: when its workflow is final, it will not be
                 // read again.

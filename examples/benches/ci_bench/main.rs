@@ -58,6 +58,8 @@ pub struct Options {
     pub latencies: Vec<u64>,
     /// Run the peers (dlt) too.
     pub peers: bool,
+    /// ci-sync's `concurrency` for every source.
+    pub concurrency: usize,
 }
 
 /// Every run so far.
@@ -139,35 +141,34 @@ impl Results {
             let rss: Vec<u64> = runs.iter().map(|r| r.peak_rss).collect();
             Some((child::median(&wall), child::median(&rss)))
         };
-        let peers: Vec<&RunResult> = self
-            .runs
-            .iter()
-            .filter(|r| r.tool.starts_with("dlt"))
-            .collect();
-        let mut seen = Vec::new();
-        for peer in peers {
-            let key = (
-                peer.tool.clone(),
-                peer.size.clone(),
-                peer.latency_ms,
-                peer.pass.clone(),
-            );
-            if seen.contains(&key) {
-                continue;
+        let mut pairs = Vec::new();
+        for peer in self.runs.iter().filter(|r| r.tool.starts_with("dlt")) {
+            for ours in self
+                .runs
+                .iter()
+                .filter(|r| r.tool.starts_with("ci-sync circleci"))
+            {
+                let key = (
+                    ours.tool.clone(),
+                    peer.tool.clone(),
+                    peer.size.clone(),
+                    peer.latency_ms,
+                    peer.pass.clone(),
+                );
+                if !pairs.contains(&key) {
+                    pairs.push(key);
+                }
             }
-            seen.push(key);
+        }
+        for (ours_tool, peer_tool, size, latency, pass) in pairs {
             let (Some(ours), Some(theirs)) = (
-                median_of("ci-sync circleci", &peer.size, peer.latency_ms, &peer.pass),
-                median_of(&peer.tool, &peer.size, peer.latency_ms, &peer.pass),
+                median_of(&ours_tool, &size, latency, &pass),
+                median_of(&peer_tool, &size, latency, &pass),
             ) else {
                 continue;
             };
             println!(
-                "ratio ci-sync / {} ({}, {} ms, {}): wall time {:.3} ({:.1}x faster), peak RSS {:.3} ({:.1}x less)",
-                peer.tool,
-                peer.size,
-                peer.latency_ms,
-                peer.pass,
+                "ratio {ours_tool} / {peer_tool} ({size}, {latency} ms, {pass}): wall time {:.3} ({:.1}x faster), peak RSS {:.3} ({:.1}x less)",
                 ours.0 / theirs.0,
                 theirs.0 / ours.0,
                 ours.1 as f64 / theirs.1 as f64,
@@ -180,7 +181,7 @@ impl Results {
 fn usage() -> ! {
     eprintln!(
         "usage: ci-bench [all|jenkins|jenkins-large|circleci|bitbucket|console|decode]... \
-         [--runs N] [--latency MS]... [--no-peers]"
+         [--runs N] [--latency MS]... [--concurrency N] [--no-peers]"
     );
     std::process::exit(2);
 }
@@ -191,6 +192,7 @@ fn main() {
         runs: 3,
         latencies: Vec::new(),
         peers: true,
+        concurrency: 8,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -210,6 +212,13 @@ fn main() {
                     .unwrap_or_else(|| usage()),
             ),
             "--no-peers" => options.peers = false,
+            "--concurrency" => {
+                options.concurrency = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .unwrap_or_else(|| usage())
+            }
             "all" | "jenkins" | "jenkins-large" | "circleci" | "bitbucket" | "console"
             | "decode" => selected.push(arg),
             _ => usage(),
@@ -231,9 +240,10 @@ fn main() {
         .to_vec();
     }
     println!(
-        "ci-bench: {} runs each, latencies {:?} ms, on {} cores ({})",
+        "ci-bench: {} runs each, latencies {:?} ms, ci-sync concurrency {}, on {} cores ({})",
         options.runs,
         options.latencies,
+        options.concurrency,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu_model()
     );

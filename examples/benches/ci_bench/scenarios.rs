@@ -125,8 +125,9 @@ pub fn jenkins(
             let work = Workdir::new(&format!("jenkins-{size}-{latency_ms}-{run}"));
             let db = work.path("ci.db");
             let config = format!(
-                "[jenkins]\nbase_url = \"{}\"\nconcurrency = 8\n",
-                sim.sim.base_url()
+                "[jenkins]\nbase_url = \"{}\"\nconcurrency = {}\n",
+                sim.sim.base_url(),
+                options.concurrency
             );
             for pass in ["full", "no-change", "+10%"] {
                 if pass == "+10%" {
@@ -176,38 +177,47 @@ pub fn circleci(options: &Options, results: &mut Results, pipelines: usize) {
     } else {
         Vec::new()
     };
+    // ci-sync at its default concurrency and at 32 (CircleCI's reads are latency-bound).
+    let ours: Vec<usize> = if options.concurrency == 8 {
+        vec![8, 32]
+    } else {
+        vec![options.concurrency]
+    };
     for &latency_ms in &options.latencies {
         for run in 0..options.runs {
-            let sim = Sim::start(
-                Sim::no_jenkins(),
-                CciWorld::new(&[slug], pipelines, 2, 4),
-                Sim::no_bitbucket(),
-                latency(latency_ms),
-            );
-            let work = Workdir::new(&format!("circleci-{latency_ms}-{run}"));
-            let db = work.path("ci.db");
-            let config = format!(
-                "[circleci]\nbase_url = \"{}\"\nproject_slugs = [\"{slug}\"]\nconcurrency = 8\ntoken = \"bench\"\n",
-                sim.sim.circleci_url()
-            );
-            for pass in ["full", "no-change", "moved on"] {
-                if pass == "moved on" {
-                    sim.sim.advance();
-                }
-                let before = sim.sim.requests();
-                let m = ours::sync(&work, &config, &db);
-                let requests = sim.sim.requests() - before;
-                let truth = CircleCiTruth::of(&sim.sim.circleci_snapshot());
-                let ids = ours::ids(&db, "circleci_pipelines");
-                let (missing, stale) = truth.check(
-                    &ids,
-                    &ours::statuses(&db, "circleci_workflows"),
-                    &ours::statuses(&db, "circleci_jobs"),
+            for &concurrency in &ours {
+                let sim = Sim::start(
+                    Sim::no_jenkins(),
+                    CciWorld::new(&[slug], pipelines, 2, 4),
+                    Sim::no_bitbucket(),
+                    latency(latency_ms),
                 );
-                let mut r = result("ci-sync circleci", &size, latency_ms, pass, requests, &m);
-                r.missing = missing;
-                r.stale = stale;
-                results.add(r, &ours::rows_line(&db, &tables));
+                let work = Workdir::new(&format!("circleci-{latency_ms}-{run}-{concurrency}"));
+                let db = work.path("ci.db");
+                let config = format!(
+                    "[circleci]\nbase_url = \"{}\"\nproject_slugs = [\"{slug}\"]\nconcurrency = {concurrency}\ntoken = \"bench\"\n",
+                    sim.sim.circleci_url(),
+                );
+                let tool = format!("ci-sync circleci (concurrency {concurrency})");
+                for pass in ["full", "no-change", "moved on"] {
+                    if pass == "moved on" {
+                        sim.sim.advance();
+                    }
+                    let before = sim.sim.requests();
+                    let m = ours::sync(&work, &config, &db);
+                    let requests = sim.sim.requests() - before;
+                    let truth = CircleCiTruth::of(&sim.sim.circleci_snapshot());
+                    let ids = ours::ids(&db, "circleci_pipelines");
+                    let (missing, stale) = truth.check(
+                        &ids,
+                        &ours::statuses(&db, "circleci_workflows"),
+                        &ours::statuses(&db, "circleci_jobs"),
+                    );
+                    let mut r = result(&tool, &size, latency_ms, pass, requests, &m);
+                    r.missing = missing;
+                    r.stale = stale;
+                    results.add(r, &ours::rows_line(&db, &tables));
+                }
             }
             for variant in &peers {
                 let sim = Sim::start(
@@ -264,9 +274,10 @@ pub fn bitbucket(options: &Options, results: &mut Results, repositories: usize) 
             let work = Workdir::new(&format!("bitbucket-{latency_ms}-{run}"));
             let db = work.path("ci.db");
             let config = format!(
-                "[bitbucket]\nbase_url = \"{}\"\nworkspaces = [\"{}\"]\nconcurrency = 8\nusername = \"bench\"\napp_password = \"bench\"\n",
+                "[bitbucket]\nbase_url = \"{}\"\nworkspaces = [\"{}\"]\nconcurrency = {}\nusername = \"bench\"\napp_password = \"bench\"\n",
                 sim.sim.bitbucket_url(),
-                sim.sim.bitbucket_workspace()
+                sim.sim.bitbucket_workspace(),
+                options.concurrency
             );
             for pass in ["full", "no-change", "pushes"] {
                 if pass == "pushes" {
