@@ -211,10 +211,18 @@ impl PrismServer {
 
 impl Drop for PrismServer {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
+        // Stopping takes up to 5 s (TERM, then KILL): it goes on in the background, so that the
+        // next servers start at once instead of after every stop in turn.
+        let stopping = std::process::Command::new("bash")
             .arg(shared_dir().join("tools/prism-mock"))
             .args(["stop", &self.pid])
-            .output();
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Ok(mut child) = stopping {
+            std::thread::spawn(move || child.wait());
+        }
     }
 }
 
