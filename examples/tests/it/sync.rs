@@ -688,3 +688,62 @@ async fn new_pipeline_runs_are_read_with_one_runs_request_per_job() {
         );
     }
 }
+
+#[tokio::test]
+async fn run_report_gives_requests_rows_and_peak_memory_as_json() {
+    let setup = Setup::new().await;
+    let db = setup.db("ci.db");
+    let report = setup.dir.path().join("report.json");
+    let config = setup.config("");
+    let before = setup.sim.requests();
+    let out = ci_sync_run(&config, &sqlite_url(&db))
+        .arg("--report")
+        .arg(&report)
+        .env("JENKINS_API_TOKEN", "demo-token")
+        .output()
+        .await
+        .unwrap();
+    ok(&out);
+    let requests = setup.sim.requests() - before;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let source = &report["sources"][0];
+    assert_eq!(source["kind"], "jenkins", "{report:#}");
+    assert_eq!(source["ok"], true);
+    assert_eq!(source["requests"].as_u64(), Some(requests));
+    let truth = setup.sim.truth();
+    assert_eq!(
+        source["tables"]["jenkins_builds"]["upserted"].as_u64(),
+        Some(truth.builds)
+    );
+    assert!(
+        report["peak_rss_bytes"].as_u64().unwrap() > 1 << 20,
+        "{report:#}"
+    );
+
+    // A source that fails is in the report too, with its error.
+    let bad = setup.dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[jenkins]\nbase_url = \"http://127.0.0.1:9/jenkins/\"\nretry_attempts = 1\n",
+    )
+    .unwrap();
+    let failed = setup.dir.path().join("failed.json");
+    let out = ci_sync_run(&bad, &sqlite_url(&db))
+        .arg("--report")
+        .arg(&failed)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let failed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&failed).unwrap()).unwrap();
+    assert_eq!(failed["sources"][0]["ok"], false, "{failed:#}");
+    assert!(
+        failed["sources"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:9"),
+        "{failed:#}"
+    );
+}
