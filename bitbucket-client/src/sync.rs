@@ -382,7 +382,7 @@ pub struct BitbucketSyncOptions {
     pub incremental: bool,
     /// Let a full check mark every known repository of a workspace (or most of a sizeable set)
     /// deleted at once; off by default, such a run stops with
-    /// [`Error::Refused`](cidata_sync::Error::Refused) before deleting anything.
+    /// [`Error::Refused`] before deleting anything.
     pub allow_mass_delete: bool,
 }
 

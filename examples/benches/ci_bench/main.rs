@@ -178,6 +178,11 @@ impl Results {
     }
 }
 
+/// An option's number, if it has one.
+fn number<T: std::str::FromStr>(value: Option<String>) -> Option<T> {
+    value?.parse().ok()
+}
+
 fn usage() -> ! {
     eprintln!(
         "usage: ci-bench [all|jenkins|jenkins-large|circleci|bitbucket|console|decode]... \
@@ -200,22 +205,16 @@ fn main() {
             // What `cargo bench` passes to every bench binary.
             "--bench" => {}
             "--runs" => {
-                options.runs = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
+                options.runs = number(args.next())
                     .filter(|n| *n > 0)
                     .unwrap_or_else(|| usage())
             }
-            "--latency" => options.latencies.push(
-                args.next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| usage()),
-            ),
+            "--latency" => options
+                .latencies
+                .push(number(args.next()).unwrap_or_else(|| usage())),
             "--no-peers" => options.peers = false,
             "--concurrency" => {
-                options.concurrency = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
+                options.concurrency = number(args.next())
                     .filter(|n| *n > 0)
                     .unwrap_or_else(|| usage())
             }
