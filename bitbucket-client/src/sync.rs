@@ -547,6 +547,19 @@ impl BitbucketSource {
                 ..previous.clone()
             };
             let synced_at = now_ms();
+            // The pull requests' first page is asked for while the pipelines are read: a
+            // repository costs one round trip, not two in a row.
+            let from = previous.pull_request_cursor_ms.map_or(since_ms, |c| c - millis(options.lookback));
+            let query = Query::new()
+                .filter(Filter::gte("updated_on", FilterValue::time_ms(from)))
+                .sort_asc("updated_on");
+            let all_states = [PullRequestState::Open, PullRequestState::Merged, PullRequestState::Declined, PullRequestState::Superseded];
+            let pull_requests = if options.pull_requests && p.pull_requests {
+                let listed = source.client.pull_requests(&p.workspace, &p.slug, &all_states, &query);
+                Some(cidata_core::read_ahead(listed, 100))
+            } else {
+                None
+            };
             if options.pipelines {
                 let pending: BTreeSet<String> = previous.pending_pipelines.iter().cloned().collect();
                 let mut seen = BTreeSet::new();
@@ -592,13 +605,7 @@ impl BitbucketSource {
                 }
                 state.pending_pipelines = still_pending;
             }
-            if options.pull_requests && p.pull_requests {
-                let from = previous.pull_request_cursor_ms.map_or(since_ms, |c| c - millis(options.lookback));
-                let query = Query::new()
-                    .filter(Filter::gte("updated_on", FilterValue::time_ms(from)))
-                    .sort_asc("updated_on");
-                let all_states = [PullRequestState::Open, PullRequestState::Merged, PullRequestState::Declined, PullRequestState::Superseded];
-                let listed = source.client.pull_requests(&p.workspace, &p.slug, &all_states, &query);
+            if let Some(listed) = pull_requests {
                 let mut listed = std::pin::pin!(listed);
                 loop {
                     let pr = match listed.try_next().await {

@@ -756,7 +756,7 @@ impl CircleCiSource {
             let known_final = Arc::new(known_final);
             // The listing runs ahead in a task of its own, so that the next page is fetched
             // while pipelines are read, not when a reader is free and waits for it.
-            let to_read = run_ahead(to_read, 4 * source.client.concurrency());
+            let to_read = cidata_core::read_ahead(to_read, 4 * source.client.concurrency());
             let reads = to_read.map_ok(|item: ToRead| {
                 let source = source.clone();
                 let known_final = known_final.clone();
@@ -798,39 +798,6 @@ impl CircleCiSource {
             });
         };
         stream.boxed()
-    }
-}
-
-/// Drives `stream` in a task of its own, `capacity` items ahead of the consumer.
-fn run_ahead<T: Send + 'static>(
-    stream: impl futures::Stream<Item = Result<T>> + Send + 'static,
-    capacity: usize,
-) -> impl futures::Stream<Item = Result<T>> + Send + 'static {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(capacity.max(1));
-    let producer = tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(item) = stream.next().await {
-            let failed = item.is_err();
-            // The consumer went away: stop listing.
-            if tx.send(item).await.is_err() || failed {
-                break;
-            }
-        }
-    });
-    // Aborting on drop: a consumer that stops early stops the listing too.
-    let guard = AbortOnDrop(producer);
-    stream::poll_fn(move |cx| {
-        let _ = &guard;
-        rx.poll_recv(cx)
-    })
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
