@@ -560,10 +560,11 @@ async fn serve_request(
         }
         outage.answered_before_down -= 1;
     }
-    let big_log = lock(&shared.big_log).clone();
-    if let Some(log) = big_log
-        && req.uri().path() == log.path
-    {
+    let big_log = lock(&shared.big_log)
+        .as_ref()
+        .filter(|log| req.uri().path() == log.path)
+        .cloned();
+    if let Some(log) = big_log {
         let start = req
             .uri()
             .query()
