@@ -116,12 +116,7 @@ pub fn jenkins(
     ];
     for &latency_ms in &options.latencies {
         for run in 0..options.runs {
-            let sim = Sim::start(
-                World::bench(jobs, builds, artifacts),
-                Sim::no_circleci(),
-                Sim::no_bitbucket(),
-                latency(latency_ms),
-            );
+            let sim = Sim::jenkins(World::bench(jobs, builds, artifacts), latency(latency_ms));
             let work = Workdir::new(&format!("jenkins-{size}-{latency_ms}-{run}"));
             let db = work.path("ci.db");
             let config = format!(
@@ -177,6 +172,9 @@ pub fn circleci(options: &Options, results: &mut Results, pipelines: usize) {
     } else {
         Vec::new()
     };
+    // Every sync, ours or the peer's, starts from the same server.
+    let circleci_sim =
+        |latency_ms| Sim::circleci(CciWorld::new(&[slug], pipelines, 2, 4), latency(latency_ms));
     // ci-sync at its default concurrency and at 32 (CircleCI's reads are latency-bound).
     let ours: Vec<usize> = if options.concurrency == 8 {
         vec![8, 32]
@@ -186,12 +184,7 @@ pub fn circleci(options: &Options, results: &mut Results, pipelines: usize) {
     for &latency_ms in &options.latencies {
         for run in 0..options.runs {
             for &concurrency in &ours {
-                let sim = Sim::start(
-                    Sim::no_jenkins(),
-                    CciWorld::new(&[slug], pipelines, 2, 4),
-                    Sim::no_bitbucket(),
-                    latency(latency_ms),
-                );
+                let sim = circleci_sim(latency_ms);
                 let work = Workdir::new(&format!("circleci-{latency_ms}-{run}-{concurrency}"));
                 let db = work.path("ci.db");
                 let config = format!(
@@ -220,12 +213,7 @@ pub fn circleci(options: &Options, results: &mut Results, pipelines: usize) {
                 }
             }
             for variant in &peers {
-                let sim = Sim::start(
-                    Sim::no_jenkins(),
-                    CciWorld::new(&[slug], pipelines, 2, 4),
-                    Sim::no_bitbucket(),
-                    latency(latency_ms),
-                );
+                let sim = circleci_sim(latency_ms);
                 let work = Workdir::new(&format!("dlt-{}-{latency_ms}-{run}", variant.name()));
                 for pass in ["full", "no-change", "moved on"] {
                     if pass == "moved on" {
@@ -265,9 +253,7 @@ pub fn bitbucket(options: &Options, results: &mut Results, repositories: usize) 
     ];
     for &latency_ms in &options.latencies {
         for run in 0..options.runs {
-            let sim = Sim::start(
-                Sim::no_jenkins(),
-                Sim::no_circleci(),
+            let sim = Sim::bitbucket(
                 BbWorld::generated(repositories, 20, 20, 0),
                 latency(latency_ms),
             );
@@ -318,12 +304,7 @@ pub fn bitbucket(options: &Options, results: &mut Results, repositories: usize) 
 /// process reads and counts.
 pub fn console(options: &Options, bytes: u64) {
     for run in 0..options.runs {
-        let sim = Sim::start(
-            World::bench(1, 1, 0),
-            Sim::no_circleci(),
-            Sim::no_bitbucket(),
-            Duration::ZERO,
-        );
+        let sim = Sim::jenkins(World::bench(1, 1, 0), Duration::ZERO);
         sim.sim.set_big_log("team-00/job-0000", 1, bytes);
         let work = Workdir::new(&format!("console-{run}"));
         for output in [child::Output::Null, child::Output::Count] {

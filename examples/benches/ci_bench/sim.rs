@@ -34,18 +34,33 @@ impl Sim {
         }
     }
 
-    /// An empty Jenkins.
-    pub fn no_jenkins() -> World {
-        World::bench(0, 0, 0)
+    /// A Jenkins only.
+    pub fn jenkins(world: World, latency: Duration) -> Sim {
+        Sim::start(
+            world,
+            CciWorld::new(&[], 0, 0, 0),
+            BbWorld::generated(0, 1, 0, 0),
+            latency,
+        )
     }
 
-    /// An empty CircleCI.
-    pub fn no_circleci() -> CciWorld {
-        CciWorld::new(&[], 0, 0, 0)
+    /// A CircleCI only.
+    pub fn circleci(world: CciWorld, latency: Duration) -> Sim {
+        Sim::start(
+            World::bench(0, 0, 0),
+            world,
+            BbWorld::generated(0, 1, 0, 0),
+            latency,
+        )
     }
 
-    /// An empty Bitbucket.
-    pub fn no_bitbucket() -> BbWorld {
-        BbWorld::generated(0, 1, 0, 0)
+    /// A Bitbucket only.
+    pub fn bitbucket(world: BbWorld, latency: Duration) -> Sim {
+        Sim::start(
+            World::bench(0, 0, 0),
+            CciWorld::new(&[], 0, 0, 0),
+            world,
+            latency,
+        )
     }
 }
