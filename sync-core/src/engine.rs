@@ -99,6 +99,7 @@ type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 pub struct Engine {
     concurrency: usize,
     batch_size: usize,
+    batch_bytes: usize,
     progress: Option<ProgressFn>,
 }
 
@@ -113,16 +114,19 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("concurrency", &self.concurrency)
             .field("batch_size", &self.batch_size)
+            .field("batch_bytes", &self.batch_bytes)
             .finish()
     }
 }
 
 impl Engine {
-    /// An engine reading 4 partitions at a time, committing at every checkpoint and every 5,000 operations.
+    /// An engine reading 4 partitions at a time, committing at every checkpoint, every 5,000
+    /// operations and every 1 MiB of records.
     pub fn new() -> Engine {
         Engine {
             concurrency: 4,
             batch_size: 5_000,
+            batch_bytes: 1 << 20,
             progress: None,
         }
     }
@@ -136,6 +140,15 @@ impl Engine {
     /// Operations per transaction at most (a checkpoint also ends one).
     pub fn batch_size(mut self, n: usize) -> Engine {
         self.batch_size = n.max(1);
+        self
+    }
+
+    /// Bytes of records per transaction at most (estimated; default 1 MiB): a batch is held in
+    /// memory until it is written, so this bounds the writer's memory when partitions are long
+    /// (a job of 1,000 builds) and checkpoints rare. Commits in WAL mode are cheap, so smaller
+    /// batches cost little.
+    pub fn batch_bytes(mut self, n: usize) -> Engine {
+        self.batch_bytes = n.max(1);
         self
     }
 
@@ -298,7 +311,8 @@ impl Engine {
         mut rx: mpsc::Receiver<Operation>,
     ) -> Result<Vec<WriteStats>> {
         let mut results = Vec::new();
-        let mut batch: Vec<Operation> = Vec::with_capacity(self.batch_size.min(8192));
+        let mut batch: Vec<Operation> = Vec::with_capacity(self.batch_size.min(1024));
+        let mut bytes = 0usize;
         let mut commit =
             |batch: &mut Vec<Operation>, results: &mut Vec<WriteStats>| -> Result<()> {
                 if batch.is_empty() {
@@ -319,9 +333,11 @@ impl Engine {
                 *value = Value::Text(source.to_owned());
             }
             let checkpoint = matches!(op, Operation::Checkpoint(_));
+            bytes += op.size_bytes();
             batch.push(op);
-            if checkpoint || batch.len() >= self.batch_size {
+            if checkpoint || batch.len() >= self.batch_size || bytes >= self.batch_bytes {
                 commit(&mut batch, &mut results)?;
+                bytes = 0;
             }
         }
         commit(&mut batch, &mut results)?;

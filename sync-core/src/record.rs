@@ -123,6 +123,24 @@ pub struct Record {
     pub values: Vec<Value>,
 }
 
+impl Value {
+    /// The bytes the value holds, inline and on the heap (an estimate for bounding batches).
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Text(s) | Value::Json(s) => s.len(),
+                _ => 0,
+            }
+    }
+}
+
+impl Record {
+    /// The bytes the record holds (an estimate for bounding batches).
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Record>() + self.values.iter().map(Value::size_bytes).sum::<usize>()
+    }
+}
+
 /// Builds a [`Record`] by column name, checking names and types.
 #[derive(Debug)]
 pub struct RecordBuilder<'a> {
@@ -221,6 +239,21 @@ pub enum Operation {
     },
     /// Save a partition's state, atomically with every operation before it.
     Checkpoint(Checkpoint),
+}
+
+impl Operation {
+    /// The bytes the operation holds (an estimate for bounding batches).
+    pub fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Operation>()
+            + match self {
+                Operation::Upsert(record) => record.size_bytes(),
+                Operation::SoftDelete { key, .. } => key.iter().map(Value::size_bytes).sum(),
+                Operation::SoftDeleteWhere { matching, .. } => {
+                    matching.iter().map(|(_, v)| v.size_bytes()).sum()
+                }
+                Operation::Checkpoint(cp) => cp.partition.len() + 256,
+            }
+    }
 }
 
 #[cfg(test)]

@@ -331,3 +331,44 @@ async fn json_lines_are_singer_messages() {
     );
     assert_eq!(messages[3]["value"]["bookmarks"]["a"]["len"], 2);
 }
+
+#[tokio::test]
+async fn a_long_partition_is_written_in_batches_bounded_by_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sync.db");
+    let srv = server(&[("long", 2_000)]);
+    let one_record = FakeSource::new(&srv)
+        .read(Part {
+            key: "long".into(),
+            values: vec![0],
+        })
+        .next()
+        .await
+        .unwrap()
+        .unwrap()
+        .size_bytes();
+    let dest = DestinationUrl::Sqlite(db.clone()).open().unwrap();
+    // Room for about 100 records per transaction: 2,000 records and a checkpoint take about 20.
+    let stats = Engine::new()
+        .batch_bytes(100 * one_record)
+        .run(Arc::new(FakeSource::new(&srv)), dest)
+        .await
+        .unwrap();
+    assert_eq!(stats.tables["items"].upserted, 2_000);
+    assert!(
+        (19..=22).contains(&stats.transactions),
+        "{} transactions",
+        stats.transactions
+    );
+    assert_eq!(dump(&db).len(), 2_000);
+    assert_eq!(states(&db)["long"], r#"{"len":2000}"#);
+
+    // Without the bound, the same partition is one transaction (the checkpoint ends it).
+    let db = dir.path().join("unbounded.db");
+    let dest = DestinationUrl::Sqlite(db.clone()).open().unwrap();
+    let stats = Engine::new()
+        .run(Arc::new(FakeSource::new(&srv)), dest)
+        .await
+        .unwrap();
+    assert_eq!(stats.transactions, 1);
+}
