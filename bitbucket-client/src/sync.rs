@@ -809,3 +809,43 @@ mod tests {
         );
     }
 }
+
+/// The Bitbucket part of the `ci_runs` view (see `cidata_sync::views`): one row per pipeline,
+/// `project` its repository's full name, `branch` the ref it built. A pipeline paused at a
+/// manual step counts as queued.
+pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_runs",
+    source: "bitbucket",
+    tables: &["bitbucket_pipelines", "bitbucket_repositories"],
+    select: runs_view_select,
+};
+
+/// The Bitbucket parts of the views: pipelines in `ci_runs` (steps are not synced yet).
+pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
+    vec![RUNS_VIEW]
+}
+
+fn runs_view_select(_: cidata_sync::views::Dialect) -> String {
+    let source_status = "COALESCE(p.result, p.state)";
+    let status = cidata_sync::views::normalise_status(
+        source_status,
+        &[
+            ("success", &["SUCCESSFUL"]),
+            ("failure", &["FAILED", "ERROR"]),
+            ("cancelled", &["STOPPED", "EXPIRED"]),
+            ("skipped", &["NOT_RUN"]),
+            ("running", &["IN_PROGRESS", "RUNNING"]),
+            (
+                "queued",
+                &["PENDING", "READY", "PARSING", "PAUSED", "HALTED"],
+            ),
+        ],
+    );
+    format!(
+        "SELECT 'bitbucket', p.server, r.full_name, p.uuid, p.build_number, p.ref_name, p.commit_hash, \
+         {status}, {source_status}, p.created_on, p.completed_on, p.duration_s * 1000, \
+         'https://bitbucket.org/' || r.full_name || '/pipelines/results/' || CAST(p.build_number AS TEXT), \
+         p.is_final, CAST(NULL AS TEXT) \
+         FROM bitbucket_pipelines p LEFT JOIN bitbucket_repositories r ON r.uuid = p.repository_uuid"
+    )
+}

@@ -898,3 +898,71 @@ mod tests {
         );
     }
 }
+
+/// The CircleCI part of the `ci_runs` view (see `cidata_sync::views`): one row per workflow,
+/// `project` the project slug, `name` the workflow's, branch and revision from its pipeline.
+/// `failing` (still running, a job failed) counts as running; `on_hold` (waiting for an
+/// approval) as queued.
+pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_runs",
+    source: "circleci",
+    tables: &["circleci_workflows", "circleci_pipelines"],
+    select: runs_view_select,
+};
+
+/// The CircleCI part of the `ci_steps` view: one row per job, `run_id` its workflow's id.
+pub static STEPS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_steps",
+    source: "circleci",
+    tables: &["circleci_jobs"],
+    select: steps_view_select,
+};
+
+/// The CircleCI parts of the views: workflows in `ci_runs`, jobs in `ci_steps`.
+pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
+    vec![RUNS_VIEW, STEPS_VIEW]
+}
+
+fn runs_view_select(_: cidata_sync::views::Dialect) -> String {
+    let status = cidata_sync::views::normalise_status(
+        "w.status",
+        &[
+            ("success", &["success"]),
+            ("failure", &["failed", "error", "unauthorized"]),
+            ("cancelled", &["canceled"]),
+            ("skipped", &["not_run"]),
+            ("running", &["running", "failing"]),
+            ("queued", &["on_hold"]),
+        ],
+    );
+    // The web app's address of a workflow: `gh/` and `bb/` slugs are spelled out there.
+    let url = "'https://app.circleci.com/pipelines/' || CASE WHEN w.project_slug LIKE 'gh/%' THEN 'github/' || substr(w.project_slug, 4) \
+               WHEN w.project_slug LIKE 'bb/%' THEN 'bitbucket/' || substr(w.project_slug, 4) ELSE w.project_slug END \
+               || '/' || CAST(w.pipeline_number AS TEXT) || '/workflows/' || w.id";
+    format!(
+        "SELECT 'circleci', w.server, w.project_slug, w.id, w.pipeline_number, p.branch, p.revision, \
+         {status}, w.status, w.created_at, w.stopped_at, w.duration_ms, {url}, w.is_final, w.name \
+         FROM circleci_workflows w LEFT JOIN circleci_pipelines p ON p.id = w.pipeline_id"
+    )
+}
+
+fn steps_view_select(_: cidata_sync::views::Dialect) -> String {
+    let status = cidata_sync::views::normalise_status(
+        "status",
+        &[
+            ("success", &["success"]),
+            (
+                "failure",
+                &["failed", "infrastructure_fail", "timedout", "unauthorized"],
+            ),
+            ("cancelled", &["canceled"]),
+            ("skipped", &["not_run"]),
+            ("running", &["running"]),
+            ("queued", &["queued", "not_running", "on_hold", "blocked"]),
+        ],
+    );
+    format!(
+        "SELECT 'circleci', server, project_slug, workflow_id, id, name, {status}, status, \
+         started_at, stopped_at, duration_ms, is_final, job_number FROM circleci_jobs"
+    )
+}

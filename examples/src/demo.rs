@@ -29,6 +29,10 @@ pub struct DemoArgs {
     /// Where to write (an SQLite database made by an earlier demo is replaced).
     #[arg(long, default_value = DEFAULT_DESTINATION)]
     dest: String,
+    /// Where to write the dashboard of the synced database (a file an earlier dashboard wrote is
+    /// replaced, any other is left alone).
+    #[arg(long, default_value = "dashboard.html")]
+    dashboard: PathBuf,
 }
 
 const DEMO_MARK: &str = "created_by";
@@ -59,8 +63,33 @@ fn fresh_database(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Refuses to overwrite a file that is not a dashboard ci-sync wrote.
+fn replaceable_page(path: &Path) -> Result<(), CliError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let mark = cidata_cli::dashboard::page::GENERATOR_MARK.as_bytes();
+    let ours = std::fs::read(path)
+        .is_ok_and(|bytes| bytes.windows(mark.len()).take(4096).any(|w| w == mark));
+    if ours {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "{} exists and was not written by ci-sync: it is left as it is; pass --dashboard another.html",
+        path.display()
+    )))
+}
+
 /// The queries the demo suggests, each a question a dashboard asks. The tests run every one.
-pub const QUERIES: [(&str, &str); 6] = [
+pub const QUERIES: [(&str, &str); 8] = [
+    (
+        "Every CI in one view: runs, failures and success rate per source and project",
+        "SELECT source, project, sum(runs) AS runs, sum(failures) AS failures, round(100.0 * sum(successes) / nullif(sum(successes) + sum(failures), 0), 1) AS success_pct FROM ci_daily GROUP BY source, project ORDER BY failures DESC LIMIT 10",
+    ),
+    (
+        "What is running or queued now, on any CI",
+        "SELECT source, project, number, status, source_status, started_at FROM ci_runs WHERE NOT is_final ORDER BY started_at DESC",
+    ),
     (
         "Builds and failures per job",
         "SELECT job_name, count(*) AS builds, sum(result = 'FAILURE') AS failures FROM jenkins_builds GROUP BY job_name ORDER BY failures DESC",
@@ -267,6 +296,7 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
     let parsed = DestinationUrl::parse(&args.dest).map_err(|e| CliError::Usage(e.to_string()))?;
     let db_path = match &parsed {
         DestinationUrl::Sqlite(path) => {
+            replaceable_page(&args.dashboard)?;
             fresh_database(path)?;
             // Marked as the demo's, so that the next demo may replace it.
             let db = cidata_sync::SqliteDestination::open(path).map_err(CliError::Sync)?;
@@ -358,6 +388,25 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         "\nDone in {:.2} s.",
         started.elapsed().as_secs_f64()
     ));
+
+    if db_path.is_some() {
+        let out = args.dashboard.clone();
+        let dest = args.dest.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            replaceable_page(&out)?;
+            crate::dashboard_cmd::write_dashboard(&dest, &out)
+        })
+        .await
+        .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;
+        let charts = written.charts.iter().filter(|c| c.points() > 0).count();
+        say(format!(
+            "\nDashboard ({charts} charts): {}\n  open it in a browser, or serve it live: ci-sync serve --db {}",
+            std::fs::canonicalize(&args.dashboard)
+                .unwrap_or(args.dashboard.clone())
+                .display(),
+            shell_quote(&args.dest)
+        ));
+    }
 
     match db_path {
         Some(path) => {

@@ -15,6 +15,7 @@ mod bitbucket_cmd;
 mod circleci_cmd;
 mod cli_error;
 mod config;
+mod dashboard_cmd;
 mod demo;
 mod jenkins_cmd;
 mod net_args;
@@ -70,6 +71,10 @@ enum Command {
     /// Serve the demo's simulated Jenkins, CircleCI and Bitbucket until stopped, to try the
     /// commands on.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Write the dashboard of a synced database as one self-contained HTML file.
+    Dashboard(dashboard_cmd::DashboardArgs),
+    /// Serve the dashboard of a synced database, re-read at every visit (read-only).
+    Serve(dashboard_cmd::ServeArgs),
 }
 
 /// Logs on stderr; with progress bars, through the bars' writer so that lines never cut a bar.
@@ -184,6 +189,8 @@ fn main() -> ExitCode {
                 Command::CircleCi(args) => circleci_cmd::run(args).await,
                 Command::Bitbucket(args) => bitbucket_cmd::run(args).await,
                 Command::Simulate(args) => simulate_cmd::run(args).await,
+                Command::Dashboard(args) => dashboard_cmd::run(args).await,
+                Command::Serve(args) => dashboard_cmd::serve(args).await,
             }
         };
         tokio::select! {

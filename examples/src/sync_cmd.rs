@@ -93,6 +93,29 @@ pub fn reopen_destination(target: &Target) -> Result<Box<dyn Destination>, CliEr
     }
 }
 
+/// Every source's parts of the `ci_runs` and `ci_steps` views.
+pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
+    let mut parts = cidata_wfapi::sync::view_parts();
+    parts.extend(cidata_circleci::sync::view_parts());
+    parts.extend(cidata_bitbucket::sync::view_parts());
+    parts
+}
+
+/// Creates or replaces `ci_runs`, `ci_steps` and `ci_daily` over the tables the destination
+/// holds now (after every sync: a source synced for the first time joins them). JSON lines keep
+/// no tables, so no views. Blocking.
+pub fn refresh_views(target: &Target) -> Result<(), CliError> {
+    let parsed = DestinationUrl::parse(&target.url).map_err(|e| CliError::Usage(e.to_string()))?;
+    if matches!(parsed, DestinationUrl::JsonLines(_)) {
+        return Ok(());
+    }
+    let mut destination = open_destination(target)?;
+    let refreshed =
+        cidata_sync::views::refresh(destination.as_mut(), &view_parts()).map_err(CliError::Sync)?;
+    tracing::debug!(?refreshed, "views refreshed");
+    Ok(())
+}
+
 /// Opens a destination. `CI_SYNC_ABORT_AFTER_STATEMENTS=N` makes an SQLite or PostgreSQL
 /// destination abort the process after N statements, inside a transaction (the crash tests use
 /// it).
@@ -523,6 +546,11 @@ pub async fn sync_source<S: Source>(
         settings: &c.settings,
     })
     .await?;
+    // The PostgreSQL client blocks: off the runtime's thread.
+    let views_target = target.clone();
+    tokio::task::spawn_blocking(move || refresh_views(&views_target))
+        .await
+        .map_err(|e| CliError::Usage(format!("refreshing the views failed: {e}")))??;
     Ok(Synced {
         stats,
         tables,

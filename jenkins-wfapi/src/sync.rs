@@ -575,3 +575,38 @@ async fn stages_of(wfapi: &Wfapi, path: &JobPath, number: u64) -> Result<Option<
         Err(e) => Err(Error::source(e)),
     }
 }
+
+/// The Pipeline stages' part of the `ci_steps` view (see `cidata_sync::views`): one row per
+/// stage of a Jenkins build, `run_id` the build's id in `ci_runs`.
+pub static STEPS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_steps",
+    source: "jenkins",
+    tables: &["jenkins_stages"],
+    select: steps_view_select,
+};
+
+fn steps_view_select(dialect: cidata_sync::views::Dialect) -> String {
+    let status = cidata_sync::views::normalise_status(
+        "status",
+        &[
+            ("success", &["SUCCESS"]),
+            ("failure", &["FAILED", "UNSTABLE"]),
+            ("cancelled", &["ABORTED"]),
+            ("skipped", &["NOT_EXECUTED"]),
+            ("running", &["IN_PROGRESS", "PAUSED_PENDING_INPUT"]),
+            ("queued", &["QUEUED"]),
+        ],
+    );
+    let finished = dialect.time_from_ms("start_ms + duration_ms");
+    format!(
+        "SELECT 'jenkins', server, job_name, build_id, id, name, {status}, status, start, \
+         CASE WHEN duration_ms IS NULL THEN NULL ELSE {finished} END, duration_ms, \
+         status IN ('SUCCESS', 'FAILED', 'ABORTED', 'UNSTABLE', 'NOT_EXECUTED'), build_number \
+         FROM jenkins_stages WHERE deleted_at IS NULL"
+    )
+}
+
+/// The Jenkins parts of the views: builds in `ci_runs`, stages in `ci_steps`.
+pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
+    vec![cidata_jenkins::sync::RUNS_VIEW, STEPS_VIEW]
+}

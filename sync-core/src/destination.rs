@@ -76,6 +76,35 @@ pub trait Destination: Send + 'static {
 
     /// A short description for messages (`sqlite:///path/ci-sync.db`).
     fn describe(&self) -> String;
+
+    /// The SQL dialect, for a destination that keeps tables (`None` for JSON lines).
+    fn dialect(&self) -> Option<crate::views::Dialect> {
+        None
+    }
+
+    /// The tables and views the destination holds.
+    fn table_names(&mut self) -> Result<Vec<String>> {
+        Err(self.unsupported("tables"))
+    }
+
+    /// Runs statements (views, indexes) in one transaction.
+    fn execute_ddl(&mut self, statements: &[String]) -> Result<()> {
+        let _ = statements;
+        Err(self.unsupported("SQL statements"))
+    }
+
+    /// The rows of a read-only query, each value as [`Value`](crate::Value): times as
+    /// [`Value::Timestamp`](crate::Value::Timestamp) on PostgreSQL, as their RFC 3339 text on
+    /// SQLite; numbers of any width as `Integer` or `Real`.
+    fn query(&mut self, sql: &str) -> Result<Vec<Vec<crate::Value>>> {
+        let _ = sql;
+        Err(self.unsupported("queries"))
+    }
+
+    #[doc(hidden)]
+    fn unsupported(&self, what: &str) -> crate::Error {
+        crate::Error::Unsupported(format!("{} has no {what}", self.describe()))
+    }
 }
 
 /// A parsed destination URL.

@@ -51,6 +51,9 @@ pub enum Error {
     /// that would mark every known item deleted at once.
     #[error("refused: {0}")]
     Refused(String),
+    /// The destination cannot do what was asked (JSON lines keep no tables to query or view).
+    #[error("not supported: {0}")]
+    Unsupported(String),
     /// Saved state could not be read.
     #[error("state of partition `{partition}`: {message}")]
     State {

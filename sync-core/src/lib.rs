@@ -12,6 +12,7 @@ mod schema;
 mod source;
 mod sqlite;
 mod table_def;
+pub mod views;
 
 pub use destination::{
     Destination, DestinationUrl, OpenOptions, POSTGRES_SUPPORTED, State, TableCounts, WriteStats,

@@ -642,6 +642,93 @@ impl Destination for PostgresDestination {
     fn describe(&self) -> String {
         self.shown.clone()
     }
+
+    fn dialect(&self) -> Option<crate::views::Dialect> {
+        Some(crate::views::Dialect::Postgres)
+    }
+
+    fn table_names(&mut self) -> Result<Vec<String>> {
+        let shown = self.shown.clone();
+        let rows = self
+            .client()?
+            .query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+                &[],
+            )
+            .map_err(|e| pg(e, &shown))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn execute_ddl(&mut self, statements: &[String]) -> Result<()> {
+        let shown = self.shown.clone();
+        let mut tx = self.client()?.transaction().map_err(|e| pg(e, &shown))?;
+        // One process at a time replaces the views (two `ci-sync run` may end together).
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext('ddl'))",
+            &[&LOCK_NAMESPACE],
+        )
+        .map_err(|e| pg(e, &shown))?;
+        for sql in statements {
+            tx.batch_execute(sql)
+                .map_err(|e| Error::Schema(format!("`{sql}`: {e}")))?;
+        }
+        tx.commit().map_err(|e| pg(e, &shown))
+    }
+
+    fn query(&mut self, sql: &str) -> Result<Vec<Vec<Value>>> {
+        use postgres::types::Type;
+        let shown = self.shown.clone();
+        let rows = self.client()?.query(sql, &[]).map_err(|e| pg(e, &shown))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut values = Vec::with_capacity(row.len());
+            for (i, column) in row.columns().iter().enumerate() {
+                let ty = column.type_();
+                let value = if *ty == Type::BOOL {
+                    row.try_get::<_, Option<bool>>(i)
+                        .map(|v| v.map(Value::Boolean))
+                } else if *ty == Type::INT2 {
+                    row.try_get::<_, Option<i16>>(i)
+                        .map(|v| v.map(|n| Value::Integer(n.into())))
+                } else if *ty == Type::INT4 {
+                    row.try_get::<_, Option<i32>>(i)
+                        .map(|v| v.map(|n| Value::Integer(n.into())))
+                } else if *ty == Type::INT8 {
+                    row.try_get::<_, Option<i64>>(i)
+                        .map(|v| v.map(Value::Integer))
+                } else if *ty == Type::FLOAT4 {
+                    row.try_get::<_, Option<f32>>(i)
+                        .map(|v| v.map(|x| Value::Real(x.into())))
+                } else if *ty == Type::FLOAT8 {
+                    row.try_get::<_, Option<f64>>(i).map(|v| v.map(Value::Real))
+                } else if *ty == Type::TIMESTAMPTZ || *ty == Type::TIMESTAMP {
+                    row.try_get::<_, Option<std::time::SystemTime>>(i)
+                        .map(|v| v.map(|t| Value::Timestamp(system_time_ms(t))))
+                } else {
+                    // Text and anything that decodes as text; other types need a cast in the
+                    // query (`CAST(x AS text)`, `CAST(x AS double precision)`).
+                    row.try_get::<_, Option<String>>(i)
+                        .map(|v| v.map(Value::Text))
+                };
+                let value = value.map_err(|e| {
+                    Error::Schema(format!(
+                        "column `{}` of type {ty}: {e} (cast it in the query)",
+                        column.name()
+                    ))
+                })?;
+                values.push(value.unwrap_or(Value::Null));
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+}
+
+fn system_time_ms(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
 }
 
 /// Sets the soft-delete column of `table`'s rows that hold `matching`'s values (a primary key,

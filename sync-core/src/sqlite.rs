@@ -531,6 +531,55 @@ impl Destination for SqliteDestination {
     fn describe(&self) -> String {
         format!("sqlite://{}", self.path.display())
     }
+
+    fn dialect(&self) -> Option<crate::views::Dialect> {
+        Some(crate::views::Dialect::Sqlite)
+    }
+
+    fn table_names(&mut self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+            .map_err(|e| self.error(e))?;
+        let names = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| self.error(e))?
+            .collect::<rusqlite::Result<Vec<String>>>();
+        names.map_err(|e| self.error(e))
+    }
+
+    fn execute_ddl(&mut self, statements: &[String]) -> Result<()> {
+        let tx = self.write_transaction()?;
+        for sql in statements {
+            tx.execute_batch(sql)
+                .map_err(|e| Error::Schema(format!("`{sql}`: {e}")))?;
+        }
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    fn query(&mut self, sql: &str) -> Result<Vec<Vec<Value>>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.error(e))?;
+        let width = stmt.column_count();
+        let rows = stmt
+            .query_map([], |row| {
+                (0..width)
+                    .map(|i| {
+                        Ok(match row.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Value::Null,
+                            rusqlite::types::ValueRef::Integer(n) => Value::Integer(n),
+                            rusqlite::types::ValueRef::Real(x) => Value::Real(x),
+                            rusqlite::types::ValueRef::Text(t)
+                            | rusqlite::types::ValueRef::Blob(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<Value>>>()
+            })
+            .map_err(|e| self.error(e))?
+            .collect::<rusqlite::Result<Vec<_>>>();
+        rows.map_err(|e| self.error(e))
+    }
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ async fn the_demo_runs_with_no_configuration_and_every_printed_query_works() {
         "the demo ends with the next step: {stdout}"
     );
     let queries = printed_queries(&stdout);
-    assert_eq!(queries.len(), 6, "{stdout}");
+    assert_eq!(queries.len(), 8, "{stdout}");
     assert!(
         stdout.contains("database vs CircleCI: pipelines 35/35, workflows 72/72, jobs 216/216"),
         "the demo syncs CircleCI too, reruns included: {stdout}"
@@ -72,8 +72,125 @@ async fn the_demo_runs_with_no_configuration_and_every_printed_query_works() {
             .count();
         assert!(rows > 0, "the demo's query returns rows: {sql}");
     }
-    // A second demo replaces its own database.
+    // A second demo replaces its own database, and its own dashboard.
     ok(&demo(&dir, &["--dest", "sqlite://ci sync.db"]).await);
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn the_views_hold_every_run_and_step_of_every_source_and_the_demo_writes_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path(), &[]).await;
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let conn = Connection::open(dir.path().join("ci-sync.db")).unwrap();
+    // One row per run of anything, one per part of a run.
+    for (source, table) in [
+        ("jenkins", "jenkins_builds"),
+        ("circleci", "circleci_workflows"),
+        ("bitbucket", "bitbucket_pipelines"),
+    ] {
+        let runs = count(
+            &conn,
+            &format!("SELECT count(*) FROM ci_runs WHERE source = '{source}'"),
+        );
+        assert_eq!(
+            runs,
+            count(&conn, &format!("SELECT count(*) FROM {table}")),
+            "{source}"
+        );
+        assert!(runs > 0, "{source}");
+    }
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_steps WHERE source = 'jenkins'"
+        ),
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_stages WHERE deleted_at IS NULL"
+        )
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_steps WHERE source = 'circleci'"
+        ),
+        count(&conn, "SELECT count(*) FROM circleci_jobs")
+    );
+    // Statuses are the normalised ones; each source's own is kept beside.
+    let statuses = cidata_sync::views::STATUSES
+        .map(|s| format!("'{s}'"))
+        .join(", ");
+    for view in ["ci_runs", "ci_steps"] {
+        assert_eq!(
+            count(
+                &conn,
+                &format!("SELECT count(*) FROM {view} WHERE status NOT IN ({statuses})")
+            ),
+            0,
+            "{view}"
+        );
+    }
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs WHERE source = 'jenkins' AND status = 'failure'"
+        ),
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_builds WHERE result IN ('FAILURE', 'UNSTABLE')"
+        )
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs WHERE is_final = 0 AND finished_at IS NOT NULL AND source = 'jenkins'"
+        ),
+        0,
+        "a running build has no end yet"
+    );
+    // Finished Jenkins builds end at start + duration.
+    let off = count(
+        &conn,
+        "SELECT count(*) FROM ci_runs r JOIN jenkins_builds b ON b.id = r.run_id \
+         WHERE b.duration_ms IS NOT NULL AND \
+         abs((julianday(r.finished_at) - julianday(r.started_at)) * 86400000.0 - b.duration_ms) > 1",
+    );
+    assert_eq!(off, 0);
+    // ci_daily adds up to ci_runs.
+    assert_eq!(
+        count(&conn, "SELECT sum(runs) FROM ci_daily"),
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs WHERE started_at IS NOT NULL"
+        )
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT sum(failures) FROM ci_daily WHERE source = 'circleci'"
+        ),
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs WHERE source = 'circleci' AND status = 'failure'"
+        )
+    );
+    // The dashboard, beside the database.
+    let page = std::fs::read_to_string(dir.path().join("dashboard.html")).unwrap();
+    assert!(
+        page.contains("<canvas id=\"success-rate\""),
+        "a chart is drawn"
+    );
+    assert!(
+        stdout.contains("Dashboard (") && stdout.contains("dashboard.html"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ci-sync serve --db"), "{stdout}");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod bitbucket;
 mod ci_script;
 mod circleci;
 mod cli;
+mod dashboard;
 mod demo;
 mod every_source;
 mod faults;

@@ -142,7 +142,7 @@ async fn a_sync_into_postgres_holds_what_the_same_sync_into_sqlite_holds() {
         ok(&run(&config, &sqlite_url(&db)).await);
         let (pg_lines, tables) = pg_dump(&pg);
         let names: Vec<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(names.len(), 13, "{names:?}");
+        assert_eq!(names.len(), 16, "13 tables and 3 views: {names:?}");
         assert!(pg_lines.len() > 1500, "{pass}: {} rows", pg_lines.len());
         assert_same(
             &pg_lines,
@@ -161,6 +161,30 @@ async fn a_sync_into_postgres_holds_what_the_same_sync_into_sqlite_holds() {
         .collect();
     assert!(written.is_empty(), "{report}");
     assert!(!report.contains(&password_of(&pg)), "{report}");
+
+    // The dashboard drawn from PostgreSQL's views is the one drawn from SQLite's.
+    let page = |db: String, out: &'static str| {
+        let dir = s.dir.path().to_owned();
+        async move {
+            let done = tokio::process::Command::new(env!("CARGO_BIN_EXE_ci-sync"))
+                .args(["dashboard", "--db", &db, "--out", out])
+                .current_dir(&dir)
+                .output()
+                .await
+                .unwrap();
+            ok(&done);
+            let html = std::fs::read_to_string(dir.join(out)).unwrap();
+            let data = html
+                .split("<script id=\"dashboard-data\" type=\"application/json\">")
+                .nth(1)
+                .unwrap();
+            data[..data.find("</script>").unwrap()].to_owned()
+        }
+    };
+    let from_pg = page(pg.clone(), "pg.html").await;
+    let from_sqlite = page(sqlite_url(&db), "sqlite.html").await;
+    assert!(from_pg.len() > 1000, "{from_pg}");
+    assert_eq!(from_pg, from_sqlite);
 }
 
 fn password_of(url: &str) -> String {

@@ -1,0 +1,113 @@
+//! `ci-sync dashboard` (one HTML file) and `ci-sync serve` (the same page, live).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cidata_cli::dashboard::{self, Refresh};
+use clap::Args;
+
+use crate::cli_error::CliError;
+use crate::sync_cmd::{DEFAULT_DESTINATION, Target, open_destination, refresh_views};
+
+/// Options of `ci-sync dashboard`.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// The database ci-sync wrote (`sqlite://...` or `postgres://...`).
+    #[arg(long, default_value = DEFAULT_DESTINATION)]
+    db: String,
+    /// The HTML file to write.
+    #[arg(long, default_value = "dashboard.html")]
+    out: PathBuf,
+}
+
+/// Options of `ci-sync serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The database ci-sync writes (`sqlite://...` or `postgres://...`).
+    #[arg(long, default_value = DEFAULT_DESTINATION)]
+    db: String,
+    /// Where to listen: loopback unless told otherwise (the page shows every job's name).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Seconds between the page's reloads.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..))]
+    refresh: u32,
+}
+
+/// Writes the dashboard of `db` to `out`, creating the views first if the database has none
+/// (one synced by an older ci-sync). Returns what it drew.
+pub fn write_dashboard(db: &str, out: &Path) -> Result<dashboard::Dashboard, CliError> {
+    let target = Target::new(db);
+    let mut destination = open_destination(&target)?;
+    if destination.dialect().is_none() {
+        return Err(CliError::Usage(format!(
+            "{db}: JSON lines keep no tables; draw the dashboard from an sqlite:// or postgres:// database"
+        )));
+    }
+    let has_views = destination
+        .table_names()
+        .map_err(CliError::Sync)?
+        .iter()
+        .any(|t| t == "ci_runs");
+    if !has_views {
+        refresh_views(&target)?;
+    }
+    let page = dashboard::render_page(destination.as_mut(), Refresh::Never)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    std::fs::write(out, &page.html)
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", out.display())))?;
+    Ok(page.dashboard)
+}
+
+/// Runs `ci-sync dashboard`.
+pub async fn run(args: DashboardArgs) -> Result<(), CliError> {
+    let out = args.out.clone();
+    let db = args.db.clone();
+    let board = tokio::task::spawn_blocking(move || write_dashboard(&db, &out))
+        .await
+        .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;
+    let runs: usize = board.sources.iter().map(|s| s.1).sum();
+    println!(
+        "Dashboard of {} runs ({}) written to {}",
+        runs,
+        board
+            .sources
+            .iter()
+            .map(|s| format!("{} {}", s.0, s.1))
+            .collect::<Vec<_>>()
+            .join(", "),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Runs `ci-sync serve` until stopped.
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let target = Target::new(args.db.clone());
+    // Fail now, not at the first page, when the database cannot be opened or has no views (off
+    // the runtime's thread: the PostgreSQL client blocks).
+    let checked = target.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut destination = open_destination(&checked)?;
+        dashboard::data::load(destination.as_mut()).map_err(|e| CliError::Usage(e.to_string()))
+    })
+    .await
+    .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.addr)))?;
+    let addr = listener.local_addr().map_err(CliError::Io)?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "serving beyond this machine: anyone who reaches it sees every job's name and status");
+    }
+    println!(
+        "Dashboard of {} at http://{addr}/ (read-only; Ctrl-C stops it)",
+        args.db
+    );
+    let open: dashboard::Opener =
+        Arc::new(move || open_destination(&target).map_err(|e| e.to_string()));
+    dashboard::serve(listener, open, args.refresh)
+        .await
+        .map_err(CliError::Io)
+}
