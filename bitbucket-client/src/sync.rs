@@ -782,34 +782,6 @@ impl Source for BitbucketSource {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tables_validate() {
-        for schema in [
-            WORKSPACES.schema(),
-            REPOSITORIES.schema(),
-            PROJECTS.schema(),
-            PIPELINES.schema(),
-            PULL_REQUESTS.schema(),
-        ] {
-            schema.validate().unwrap();
-        }
-        let repositories = REPOSITORIES.schema();
-        assert_eq!(repositories.columns[0].name, "uuid");
-        assert_eq!(
-            repositories
-                .columns
-                .iter()
-                .position(|c| c.name == "synced_at"),
-            Some(20),
-            "the seed's 21 columns first"
-        );
-    }
-}
-
 /// The Bitbucket part of the `ci_runs` view (see `cidata_sync::views`): one row per pipeline,
 /// `project` its repository's full name, `branch` the ref it built. A pipeline paused at a
 /// manual step counts as queued.
@@ -848,4 +820,32 @@ fn runs_view_select(_: cidata_sync::views::Dialect) -> String {
          p.is_final, CAST(NULL AS TEXT) \
          FROM bitbucket_pipelines p LEFT JOIN bitbucket_repositories r ON r.uuid = p.repository_uuid"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_validate() {
+        for schema in [
+            WORKSPACES.schema(),
+            REPOSITORIES.schema(),
+            PROJECTS.schema(),
+            PIPELINES.schema(),
+            PULL_REQUESTS.schema(),
+        ] {
+            schema.validate().unwrap();
+        }
+        let repositories = REPOSITORIES.schema();
+        assert_eq!(repositories.columns[0].name, "uuid");
+        assert_eq!(
+            repositories
+                .columns
+                .iter()
+                .position(|c| c.name == "synced_at"),
+            Some(20),
+            "the seed's 21 columns first"
+        );
+    }
 }

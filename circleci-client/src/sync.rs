@@ -855,50 +855,6 @@ impl Source for CircleCiSource {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tables_validate_and_records_fit() {
-        for schema in [
-            PIPELINES.schema(),
-            WORKFLOWS.schema(),
-            JOBS.schema(),
-            TESTS.schema(),
-        ] {
-            schema.validate().unwrap();
-        }
-        let workflow: Workflow = serde_json::from_str(
-            r#"{"id":"w","name":"build","status":"success","created_at":"2020-11-03T11:36:35Z","stopped_at":"2020-11-03T11:37:00Z"}"#,
-        )
-        .unwrap();
-        let record = WORKFLOWS
-            .record(&WorkflowRow {
-                workflow,
-                synced_at: 0,
-            })
-            .unwrap();
-        let duration = WORKFLOWS.schema().index_of("duration_ms").unwrap();
-        assert_eq!(record.values[duration], Value::Integer(25_000));
-        let running: Workflow = serde_json::from_str(
-            r#"{"id":"w","status":"running","created_at":"2020-11-03T11:36:35Z"}"#,
-        )
-        .unwrap();
-        let record = WORKFLOWS
-            .record(&WorkflowRow {
-                workflow: running,
-                synced_at: 0,
-            })
-            .unwrap();
-        assert_eq!(
-            record.values[duration],
-            Value::Null,
-            "no duration until final"
-        );
-    }
-}
-
 /// The CircleCI part of the `ci_runs` view (see `cidata_sync::views`): one row per workflow,
 /// `project` the project slug, `name` the workflow's, branch and revision from its pipeline.
 /// `failing` (still running, a job failed) counts as running; `on_hold` (waiting for an
@@ -965,4 +921,48 @@ fn steps_view_select(_: cidata_sync::views::Dialect) -> String {
         "SELECT 'circleci', server, project_slug, workflow_id, id, name, {status}, status, \
          started_at, stopped_at, duration_ms, is_final, job_number FROM circleci_jobs"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_validate_and_records_fit() {
+        for schema in [
+            PIPELINES.schema(),
+            WORKFLOWS.schema(),
+            JOBS.schema(),
+            TESTS.schema(),
+        ] {
+            schema.validate().unwrap();
+        }
+        let workflow: Workflow = serde_json::from_str(
+            r#"{"id":"w","name":"build","status":"success","created_at":"2020-11-03T11:36:35Z","stopped_at":"2020-11-03T11:37:00Z"}"#,
+        )
+        .unwrap();
+        let record = WORKFLOWS
+            .record(&WorkflowRow {
+                workflow,
+                synced_at: 0,
+            })
+            .unwrap();
+        let duration = WORKFLOWS.schema().index_of("duration_ms").unwrap();
+        assert_eq!(record.values[duration], Value::Integer(25_000));
+        let running: Workflow = serde_json::from_str(
+            r#"{"id":"w","status":"running","created_at":"2020-11-03T11:36:35Z"}"#,
+        )
+        .unwrap();
+        let record = WORKFLOWS
+            .record(&WorkflowRow {
+                workflow: running,
+                synced_at: 0,
+            })
+            .unwrap();
+        assert_eq!(
+            record.values[duration],
+            Value::Null,
+            "no duration until final"
+        );
+    }
 }

@@ -323,6 +323,37 @@ pub fn build_records(
     Ok(out)
 }
 
+/// The Jenkins builds' part of the `ci_runs` view (see `cidata_sync::views`): one row per build,
+/// `project` the job's full name, `status` from `result` (`UNSTABLE` counts as a failure,
+/// `NOT_BUILT` as skipped), `running` while building.
+pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_runs",
+    source: "jenkins",
+    tables: &["jenkins_builds"],
+    select: runs_view_select,
+};
+
+fn runs_view_select(dialect: cidata_sync::views::Dialect) -> String {
+    let source_status = "COALESCE(result, CASE WHEN building THEN 'BUILDING' END)";
+    let status = cidata_sync::views::normalise_status(
+        source_status,
+        &[
+            ("success", &["SUCCESS"]),
+            ("failure", &["FAILURE", "UNSTABLE"]),
+            ("cancelled", &["ABORTED"]),
+            ("skipped", &["NOT_BUILT"]),
+            ("running", &["BUILDING"]),
+        ],
+    );
+    let finished = dialect.time_from_ms("timestamp_ms + duration_ms");
+    format!(
+        "SELECT 'jenkins', server, job_name, id, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+         {status}, {source_status}, \"timestamp\", \
+         CASE WHEN duration_ms IS NULL THEN NULL ELSE {finished} END, duration_ms, url, is_final, job_name \
+         FROM jenkins_builds"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,35 +398,4 @@ mod tests {
         );
         assert_eq!(build_id("eu", &x, 12), "eu:x#12");
     }
-}
-
-/// The Jenkins builds' part of the `ci_runs` view (see `cidata_sync::views`): one row per build,
-/// `project` the job's full name, `status` from `result` (`UNSTABLE` counts as a failure,
-/// `NOT_BUILT` as skipped), `running` while building.
-pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
-    view: "ci_runs",
-    source: "jenkins",
-    tables: &["jenkins_builds"],
-    select: runs_view_select,
-};
-
-fn runs_view_select(dialect: cidata_sync::views::Dialect) -> String {
-    let source_status = "COALESCE(result, CASE WHEN building THEN 'BUILDING' END)";
-    let status = cidata_sync::views::normalise_status(
-        source_status,
-        &[
-            ("success", &["SUCCESS"]),
-            ("failure", &["FAILURE", "UNSTABLE"]),
-            ("cancelled", &["ABORTED"]),
-            ("skipped", &["NOT_BUILT"]),
-            ("running", &["BUILDING"]),
-        ],
-    );
-    let finished = dialect.time_from_ms("timestamp_ms + duration_ms");
-    format!(
-        "SELECT 'jenkins', server, job_name, id, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-         {status}, {source_status}, \"timestamp\", \
-         CASE WHEN duration_ms IS NULL THEN NULL ELSE {finished} END, duration_ms, url, is_final, job_name \
-         FROM jenkins_builds"
-    )
 }

@@ -170,7 +170,7 @@ pub fn statements(
     ] {
         let present: Vec<&ViewPart> = parts
             .iter()
-            .filter(|p| p.view == view && p.tables.iter().all(|t| has(t)))
+            .filter(|p| p.view == view && p.tables.iter().all(&has))
             .collect();
         let body = if present.is_empty() {
             empty_select(dialect, view, columns)

@@ -523,7 +523,7 @@ fn bitbucket_activity(data: &Data) -> Chart {
 
 fn current(runs: &[Run]) -> Vec<Current> {
     let mut now: Vec<&Run> = runs.iter().filter(|r| !r.is_final).collect();
-    now.sort_by(|a, b| b.started_ms.cmp(&a.started_ms));
+    now.sort_by_key(|r| std::cmp::Reverse(r.started_ms));
     now.into_iter()
         .take(50)
         .map(|r| Current {

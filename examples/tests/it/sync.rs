@@ -540,11 +540,12 @@ async fn configuration_errors_and_the_secret_warning() {
 }
 
 /// Turns a database of this version back into what the version before `#` ids wrote: `_` ids,
-/// no display names, new timestamp columns, `server`, or `deleted_at` on builds, artifacts and stages, durations of running builds 0, states unversioned.
+/// no display names, new timestamp columns, `server`, or `deleted_at` on builds, artifacts and stages, durations of running builds 0, states unversioned, no views.
 fn downgrade_to_underscore_ids(db: &Path) {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
-        "UPDATE jenkins_builds SET id = job_name || '_' || number;
+        "DROP VIEW ci_daily; DROP VIEW ci_steps; DROP VIEW ci_runs;
+         UPDATE jenkins_builds SET id = job_name || '_' || number;
          UPDATE jenkins_builds SET duration_ms = 0 WHERE NOT is_final;
          UPDATE jenkins_artifacts SET id = job_name || '_' || build_number || '_' || relative_path,
                                       build_id = job_name || '_' || build_number;
