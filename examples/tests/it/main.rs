@@ -17,3 +17,4 @@ mod postgres;
 mod secrets;
 mod simulated;
 mod sync;
+mod task_examples;
