@@ -28,7 +28,9 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::models::{Pipeline, Project, PullRequest, PullRequestState, Repository, Workspace};
+use crate::models::{
+    Pipeline, PipelineStep, Project, PullRequest, PullRequestState, Repository, Workspace,
+};
 use crate::{Bitbucket, ErrorKind, Filter, FilterValue, Query, parse_time};
 
 fn text(value: &Option<String>) -> Value {
@@ -65,6 +67,20 @@ pub struct PullRequestRow {
 pub struct PipelineRow {
     /// The pipeline.
     pub item: Pipeline,
+    /// The repository's UUID.
+    pub repository_uuid: String,
+    /// When it was read.
+    pub synced_at: i64,
+}
+
+/// A step with its pipeline.
+pub struct StepRow {
+    /// The step.
+    pub item: PipelineStep,
+    /// The pipeline's UUID.
+    pub pipeline_uuid: String,
+    /// The pipeline's build number.
+    pub pipeline_number: Option<i64>,
     /// The repository's UUID.
     pub repository_uuid: String,
     /// When it was read.
@@ -293,6 +309,65 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
     soft_delete: None,
 };
 
+/// `bitbucket_steps` (with the `pipeline_steps` option: one request per pipeline read).
+pub static STEPS: TableDef<StepRow> = TableDef {
+    name: "bitbucket_steps",
+    key: &["uuid"],
+    columns: &[
+        ColumnDef::new("uuid", ColumnType::Text, |r| text(&r.item.uuid)),
+        ColumnDef::new("pipeline_uuid", ColumnType::Text, |r| {
+            r.pipeline_uuid.clone().into()
+        }),
+        ColumnDef::new("pipeline_number", ColumnType::Integer, |r| {
+            r.pipeline_number.into()
+        }),
+        ColumnDef::new("repository_uuid", ColumnType::Text, |r| {
+            r.repository_uuid.clone().into()
+        }),
+        ColumnDef::new("name", ColumnType::Text, |r| text(&r.item.name)),
+        ColumnDef::new("state", ColumnType::Text, |r| {
+            let state = r.item.state.as_ref().and_then(|s| s.name.as_ref());
+            state.map(|n| n.as_str().to_owned()).into()
+        }),
+        ColumnDef::new("result", ColumnType::Text, |r| {
+            let state = r.item.state.as_ref();
+            state.and_then(|s| s.result.as_ref()?.name.clone()).into()
+        }),
+        ColumnDef::new("started_on", ColumnType::Timestamp, |r| {
+            time(&r.item.started_on)
+        }),
+        ColumnDef::new("completed_on", ColumnType::Timestamp, |r| {
+            time(&r.item.completed_on)
+        }),
+        ColumnDef::new("duration_s", ColumnType::Integer, |r| {
+            r.item
+                .duration_in_seconds
+                .filter(|_| step_is_final(&r.item))
+                .into()
+        }),
+        ColumnDef::new("build_seconds_used", ColumnType::Integer, |r| {
+            r.item.build_seconds_used.into()
+        }),
+        ColumnDef::new("is_final", ColumnType::Boolean, |r| {
+            step_is_final(&r.item).into()
+        }),
+        ColumnDef::new("raw", ColumnType::Json, |r| raw(&r.item.raw)),
+        ColumnDef::volatile("synced_at", ColumnType::Timestamp, |r| {
+            Value::Timestamp(r.synced_at)
+        }),
+        // Which configured account wrote the row (several may share the tables).
+        ColumnDef::source_name("server"),
+    ],
+    soft_delete: None,
+};
+
+/// A step is final when completed, or when it will never run (`NOT_RUN`).
+fn step_is_final(step: &PipelineStep) -> bool {
+    step.state
+        .as_ref()
+        .is_some_and(|s| s.is_final() || s.name == Some(crate::models::PipelineStateName::NotRun))
+}
+
 /// `bitbucket_pull_requests`, keyed by repository and number (`{uuid}#12`).
 pub static PULL_REQUESTS: TableDef<PullRequestRow> = TableDef {
     name: "bitbucket_pull_requests",
@@ -371,6 +446,9 @@ pub struct BitbucketSyncOptions {
     pub pipelines: bool,
     /// Sync pull requests of repositories.
     pub pull_requests: bool,
+    /// Sync the steps of pipelines (`bitbucket_steps`): one more request per pipeline read, so
+    /// off by default (Bitbucket's hourly rate limit).
+    pub pipeline_steps: bool,
     /// How far back pipelines and pull requests go on a repository's first run.
     pub initial_sync_days: u32,
     /// Every repository, project and workspace is read in full this often (deleted repositories
@@ -394,6 +472,7 @@ impl Default for BitbucketSyncOptions {
             projects: true,
             pipelines: true,
             pull_requests: true,
+            pipeline_steps: false,
             initial_sync_days: 30,
             full_check: Duration::from_secs(24 * 3600),
             lookback: Duration::from_secs(300),
@@ -533,6 +612,35 @@ impl BitbucketSource {
     }
 
     /// Reads one repository's pipelines and pull requests.
+    /// The rows of a pipeline's steps (none when the pipeline is gone).
+    async fn steps(
+        &self,
+        (workspace, slug, repository_uuid): (&str, &str, &str),
+        pipeline: &str,
+        pipeline_number: Option<i64>,
+        synced_at: i64,
+    ) -> Result<Vec<Operation>> {
+        let listed = self.client.pipeline_steps(workspace, slug, pipeline);
+        let steps: Vec<PipelineStep> = match listed.try_collect().await {
+            Ok(steps) => steps,
+            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(api(e)),
+        };
+        steps
+            .into_iter()
+            .map(|item| {
+                let row = StepRow {
+                    item,
+                    pipeline_uuid: pipeline.to_owned(),
+                    pipeline_number,
+                    repository_uuid: repository_uuid.to_owned(),
+                    synced_at,
+                };
+                Ok(Operation::Upsert(STEPS.record(&row)?))
+            })
+            .collect()
+    }
+
     fn read_repository(&self, p: RepositoryPartition) -> BoxStream<'static, Result<Operation>> {
         let source = self.clone();
         let stream = async_stream::try_stream! {
@@ -587,9 +695,15 @@ impl BitbucketSource {
                     seen.insert(uuid.clone());
                     state.newest_pipeline = state.newest_pipeline.max(pipeline.build_number);
                     if !pipeline.is_final() {
-                        still_pending.push(uuid);
+                        still_pending.push(uuid.clone());
                     }
+                    let number = pipeline.build_number;
                     yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
+                    if options.pipeline_steps {
+                        for op in source.steps((&p.workspace, &p.slug, &p.uuid), &uuid, number, synced_at).await? {
+                            yield op;
+                        }
+                    }
                 }
                 for uuid in pending.iter().filter(|u| !seen.contains(*u)) {
                     match source.client.pipeline(&p.workspace, &p.slug, uuid).await {
@@ -597,7 +711,13 @@ impl BitbucketSource {
                             if !pipeline.is_final() {
                                 still_pending.push(uuid.clone());
                             }
+                            let number = pipeline.build_number;
                             yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
+                            if options.pipeline_steps {
+                                for op in source.steps((&p.workspace, &p.slug, &p.uuid), uuid, number, synced_at).await? {
+                                    yield op;
+                                }
+                            }
                         }
                         Err(e) if e.kind() == ErrorKind::NotFound => {}
                         Err(e) => Err(api(e))?,
@@ -653,6 +773,9 @@ impl Source for BitbucketSource {
         }
         if o.pull_requests {
             tables.push(PULL_REQUESTS.schema());
+        }
+        if o.pipelines && o.pipeline_steps {
+            tables.push(STEPS.schema());
         }
         tables
     }
@@ -792,9 +915,41 @@ pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPar
     select: runs_view_select,
 };
 
-/// The Bitbucket parts of the views: pipelines in `ci_runs` (steps are not synced yet).
+/// The Bitbucket part of the `ci_steps` view: one row per step (with the `pipeline_steps`
+/// option), `run_id` its pipeline's UUID.
+pub static STEPS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
+    view: "ci_steps",
+    source: "bitbucket",
+    tables: &["bitbucket_steps", "bitbucket_repositories"],
+    select: steps_view_select,
+};
+
+/// The Bitbucket parts of the views: pipelines in `ci_runs`, steps in `ci_steps`.
 pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
-    vec![RUNS_VIEW]
+    vec![RUNS_VIEW, STEPS_VIEW]
+}
+
+/// Bitbucket's states and results, normalised (pipelines and steps alike).
+const STATUS_MAPPING: &[(&str, &[&str])] = &[
+    ("success", &["SUCCESSFUL"]),
+    ("failure", &["FAILED", "ERROR"]),
+    ("cancelled", &["STOPPED", "EXPIRED"]),
+    ("skipped", &["NOT_RUN"]),
+    ("running", &["IN_PROGRESS", "RUNNING"]),
+    (
+        "queued",
+        &["PENDING", "READY", "PARSING", "PAUSED", "HALTED"],
+    ),
+];
+
+fn steps_view_select(_: cidata_sync::views::Dialect) -> String {
+    let source_status = "COALESCE(s.result, s.state)";
+    let status = cidata_sync::views::normalise_status(source_status, STATUS_MAPPING);
+    format!(
+        "SELECT 'bitbucket', s.server, r.full_name, s.pipeline_uuid, s.uuid, s.name, {status}, \
+         {source_status}, s.started_on, s.completed_on, s.duration_s * 1000, s.is_final, s.pipeline_number \
+         FROM bitbucket_steps s LEFT JOIN bitbucket_repositories r ON r.uuid = s.repository_uuid"
+    )
 }
 
 fn runs_view_select(_: cidata_sync::views::Dialect) -> String {

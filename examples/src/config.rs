@@ -158,6 +158,9 @@ pub struct BitbucketSection {
     /// Sync pull requests (default true).
     #[serde(deserialize_with = "lenient")]
     pub enable_pull_requests: Option<bool>,
+    /// Sync the steps of pipelines (default false: one more request per pipeline).
+    #[serde(deserialize_with = "lenient")]
+    pub enable_pipeline_steps: Option<bool>,
     /// Every repository is read in full this often (deletions are seen then); default 24.
     #[serde(deserialize_with = "lenient")]
     pub full_check_hours: Option<u64>,

@@ -189,6 +189,11 @@ fn check(path: Option<&Path>, sim: &Simulator) -> Vec<String> {
                     "bitbucket_pull_requests WHERE repository_uuid IN (SELECT uuid FROM bitbucket_repositories WHERE deleted_at IS NULL)",
                     bitbucket.pull_requests,
                 ),
+                (
+                    "steps",
+                    "bitbucket_steps WHERE repository_uuid IN (SELECT uuid FROM bitbucket_repositories WHERE deleted_at IS NULL)",
+                    bitbucket.steps,
+                ),
             ],
         ),
     ];
@@ -274,6 +279,7 @@ async fn pass(
     let options = BitbucketSyncOptions {
         workspaces: vec![sim.bitbucket_workspace()],
         full_check: std::time::Duration::ZERO,
+        pipeline_steps: true,
         ..BitbucketSyncOptions::default()
     };
     let bitbucket = Configured {

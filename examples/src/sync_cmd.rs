@@ -461,6 +461,7 @@ fn bitbucket_from(
         projects: b.enable_projects.unwrap_or(true),
         pipelines: b.enable_pipelines.unwrap_or(true),
         pull_requests: b.enable_pull_requests.unwrap_or(true),
+        pipeline_steps: b.enable_pipeline_steps.unwrap_or(false),
         initial_sync_days: b.initial_sync_days.unwrap_or(defaults.initial_sync_days),
         full_check: b
             .full_check_hours

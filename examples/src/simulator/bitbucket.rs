@@ -68,7 +68,12 @@ pub struct BbTruth {
     pub pull_requests: u64,
     /// Pipelines still running.
     pub running: u64,
+    /// Steps of those pipelines ([`STEPS`] each).
+    pub steps: u64,
 }
+
+/// The steps of every simulated pipeline, in order.
+pub const STEPS: [&str; 3] = ["Build", "Test", "Deploy"];
 
 /// The simulated Bitbucket: one workspace.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +226,7 @@ impl BbWorld {
         for r in &self.repositories {
             t.repositories += 1;
             t.pipelines += r.pipelines.len() as u64;
+            t.steps += (r.pipelines.len() * STEPS.len()) as u64;
             t.pull_requests += r.pull_requests.len() as u64;
             t.running += r.pipelines.iter().filter(|p| p.result.is_none()).count() as u64;
         }
@@ -282,6 +288,51 @@ fn pipeline_value(r: &BbRepository, p: &BbPipeline) -> Value {
         "creator": {"type": "user", "display_name": "Dev", "uuid": uuid(1)},
         "repository": {"type": "repository", "uuid": r.uuid, "full_name": r.slug},
     })
+}
+
+/// A pipeline's steps: Build, Test and Deploy, run one after the other. A failed pipeline failed
+/// at Test (Deploy not run); a running one is at Test (Deploy pending).
+fn steps_value(p: &BbPipeline) -> Vec<Value> {
+    let durations = [20 + p.number % 3 * 5, 40 + p.number % 7 * 5, 15];
+    let mut started = p.created_ms + 5_000;
+    STEPS
+        .iter()
+        .zip(durations)
+        .enumerate()
+        .map(|(i, (name, seconds))| {
+            let uuid = p.uuid.replacen("-8000-", &format!("-8{:03x}-", i + 1), 1);
+            let (state, completed) = match (i, p.result) {
+                (0, _) | (1 | 2, Some("SUCCESSFUL")) => (
+                    json!({"type": "pipeline_step_state_completed", "name": "COMPLETED",
+                        "result": {"type": "pipeline_step_state_completed_successful", "name": "SUCCESSFUL"}}),
+                    true,
+                ),
+                (1, Some(_)) => (
+                    json!({"type": "pipeline_step_state_completed", "name": "COMPLETED",
+                        "result": {"type": "pipeline_step_state_completed_failed", "name": "FAILED"}}),
+                    true,
+                ),
+                (1, None) => (
+                    json!({"type": "pipeline_step_state_in_progress", "name": "IN_PROGRESS"}),
+                    false,
+                ),
+                (_, Some(_)) => (json!({"type": "pipeline_step_state_not_run", "name": "NOT_RUN"}), false),
+                (_, None) => (json!({"type": "pipeline_step_state_pending", "name": "PENDING"}), false),
+            };
+            let ran = completed || i == 1 && p.result.is_none();
+            let value = json!({
+                "type": "pipeline_step", "uuid": uuid, "name": name, "state": state,
+                "started_on": ran.then(|| cidata_sync::format_timestamp(started)),
+                "completed_on": completed.then(|| cidata_sync::format_timestamp(started + seconds * 1000)),
+                "duration_in_seconds": if completed { seconds } else { 0 },
+                "build_seconds_used": if completed { seconds } else { 0 },
+                "run_number": 1,
+                "pipeline": {"type": "pipeline", "uuid": p.uuid},
+            });
+            started += seconds * 1000;
+            value
+        })
+        .collect()
 }
 
 fn pull_request_value(r: &BbRepository, pr: &BbPullRequest) -> Value {
@@ -437,6 +488,15 @@ pub fn respond(
             });
             match found {
                 Some((repo, p)) => (200, pipeline_value(repo, p)),
+                None => missing,
+            }
+        }
+        ("GET", ["repositories", w, r, "pipelines", id, "steps"]) if *w == ws => {
+            let found = world
+                .repository(r)
+                .and_then(|repo| repo.pipelines.iter().find(|p| p.uuid == *id));
+            match found {
+                Some(p) => (200, page(steps_value(p), query, None)),
                 None => missing,
             }
         }

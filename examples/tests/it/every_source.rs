@@ -35,7 +35,7 @@ pub(crate) fn config_with(s: &Setup, sources: &[&str], extra: &str) -> PathBuf {
                 projects
             ),
             "bitbucket" => format!(
-                "[bitbucket]\nbase_url = \"{}\"\nusername = \"demo\"\nworkspaces = [\"{}\"]\nfull_check_hours = 0\n",
+                "[bitbucket]\nbase_url = \"{}\"\nusername = \"demo\"\nworkspaces = [\"{}\"]\nfull_check_hours = 0\nenable_pipeline_steps = true\n",
                 s.sim.bitbucket_url(),
                 s.sim.bitbucket_workspace()
             ),

@@ -142,7 +142,7 @@ async fn a_sync_into_postgres_holds_what_the_same_sync_into_sqlite_holds() {
         ok(&run(&config, &sqlite_url(&db)).await);
         let (pg_lines, tables) = pg_dump(&pg);
         let names: Vec<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(names.len(), 16, "13 tables and 3 views: {names:?}");
+        assert_eq!(names.len(), 17, "14 tables and 3 views: {names:?}");
         assert!(pg_lines.len() > 1500, "{pass}: {} rows", pg_lines.len());
         assert_same(
             &pg_lines,
