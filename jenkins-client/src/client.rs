@@ -18,7 +18,7 @@ use crate::{JobPath, Tree};
 /// Builds a [`Jenkins`] client.
 ///
 /// ```no_run
-/// # fn main() -> cidata_core::Result<()> {
+/// # fn main() -> cidata_jenkins::Result<()> {
 /// let token = std::env::var("JENKINS_API_TOKEN").unwrap_or_default();
 /// let jenkins = cidata_jenkins::Jenkins::builder("https://ci.example.com/jenkins/")
 ///     .basic_auth("alice", token)
@@ -155,7 +155,7 @@ impl JenkinsBuilder {
 /// An async client of one Jenkins server. Cheap to clone; clones share connections and counters.
 ///
 /// ```no_run
-/// # async fn demo() -> cidata_core::Result<()> {
+/// # async fn demo() -> cidata_jenkins::Result<()> {
 /// use futures::TryStreamExt;
 /// use cidata_jenkins::{Jenkins, JobPath};
 /// let jenkins = Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?;

@@ -67,7 +67,7 @@ impl Jenkins {
     /// The console log of a build as a stream of chunks (`logText/progressiveText`).
     ///
     /// ```no_run
-    /// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_core::Result<()> {
+    /// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_jenkins::Result<()> {
     /// use futures::TryStreamExt;
     /// use cidata_jenkins::{ConsoleOptions, JobPath};
     /// let job = JobPath::from_full_name("team/app")?;

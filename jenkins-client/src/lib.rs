@@ -14,7 +14,7 @@
 //! use futures::TryStreamExt;
 //! use cidata_jenkins::{Jenkins, JobPath};
 //!
-//! # async fn demo() -> cidata_core::Result<()> {
+//! # async fn demo() -> cidata_jenkins::Result<()> {
 //! let jenkins = Jenkins::builder("https://ci.example.com/jenkins/")
 //!     .basic_auth("alice", std::env::var("JENKINS_API_TOKEN").unwrap_or_default())
 //!     .build()?;

@@ -24,7 +24,7 @@ pub struct JobEntry {
 /// A listing of a job's builds, newest first, paged with `allBuilds[...]{M,N}`.
 ///
 /// ```no_run
-/// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_core::Result<()> {
+/// # async fn demo(jenkins: cidata_jenkins::Jenkins) -> cidata_jenkins::Result<()> {
 /// use futures::TryStreamExt;
 /// let job = cidata_jenkins::JobPath::from_full_name("team/app")?;
 /// // The 5 newest builds in one small request, then pages of the client's size.

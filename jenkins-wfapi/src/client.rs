@@ -16,7 +16,7 @@ use crate::models::{
 /// auth, retries, crumbs and origin guard).
 ///
 /// ```no_run
-/// # async fn demo() -> cidata_core::Result<()> {
+/// # async fn demo() -> cidata_wfapi::Result<()> {
 /// use futures::TryStreamExt;
 /// use cidata_jenkins::{Jenkins, JobPath};
 /// use cidata_wfapi::Wfapi;

@@ -6,7 +6,7 @@
 //! navigation needs no URL but the job's:
 //!
 //! ```no_run
-//! # async fn demo() -> cidata_core::Result<()> {
+//! # async fn demo() -> cidata_wfapi::Result<()> {
 //! use cidata_jenkins::{Jenkins, JobPath};
 //! use cidata_wfapi::Wfapi;
 //! let wfapi = Wfapi::new(Jenkins::builder("https://ci.example.com/jenkins/").basic_auth("alice", "token").build()?);

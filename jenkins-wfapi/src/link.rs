@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// the client's configured origin (never doubling the context path) and refuses any other origin.
 ///
 /// ```no_run
-/// # async fn demo(jenkins: cidata_jenkins::Jenkins, run: cidata_wfapi::Run) -> cidata_core::Result<()> {
+/// # async fn demo(jenkins: cidata_jenkins::Jenkins, run: cidata_wfapi::Run) -> cidata_wfapi::Result<()> {
 /// if let Some(link) = &run.links.artifacts {
 ///     let artifacts: Vec<cidata_wfapi::Artifact> = link.follow(&jenkins).await?;
 ///     println!("{} artifacts", artifacts.len());

@@ -107,7 +107,17 @@ pub trait Destination: Send + 'static {
     }
 }
 
-/// A parsed destination URL.
+/// A parsed destination URL: what `ci-sync --dest` takes.
+///
+/// ```
+/// use cidata_sync::DestinationUrl;
+/// let url = DestinationUrl::parse("sqlite://ci-sync.db")?;
+/// assert_eq!(url, DestinationUrl::Sqlite("ci-sync.db".into()));
+/// // A password never shows in messages.
+/// let pg = DestinationUrl::parse("postgres://ci:s3cret@db.example.com/ci")?;
+/// assert!(!format!("{pg:?}").contains("s3cret"));
+/// # Ok::<(), cidata_sync::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum DestinationUrl {
     /// `sqlite://relative.db` (relative to the current folder) or `sqlite:///absolute/path.db`.

@@ -17,6 +17,15 @@ use crate::schema::TableSchema;
 /// the `STATE` messages it writes are for the consumer to keep; with one
 /// ([`JsonLinesDestination::with_state_file`]) a run starts from the state it holds and rewrites it
 /// after the records each checkpoint covers, the Singer way.
+///
+/// ```no_run
+/// # async fn demo(source: std::sync::Arc<impl cidata_sync::Source>) -> cidata_sync::Result<()> {
+/// use cidata_sync::{Engine, JsonLinesDestination};
+/// // Singer messages on stdout, for any Singer target: `... | target-postgres`.
+/// let destination = JsonLinesDestination::open(None)?;
+/// Engine::new().run(source, Box::new(destination)).await?;
+/// # Ok(()) }
+/// ```
 pub struct JsonLinesDestination {
     out: BufWriter<Box<dyn Write + Send>>,
     name: String,

@@ -23,6 +23,16 @@ const LOCK_NAMESPACE: i32 = 0x0c15_0c15;
 
 /// A PostgreSQL database as a destination. Connects on first use (from the engine's blocking
 /// thread), so that building one never blocks an async caller.
+///
+/// ```no_run
+/// # async fn demo(source: std::sync::Arc<impl cidata_sync::Source>) -> cidata_sync::Result<()> {
+/// use cidata_sync::{Engine, PostgresDestination};
+/// // TLS by rustls with `sslmode=require` (and the system's roots, or `sslrootcert=`).
+/// let destination = PostgresDestination::new("postgres://ci@db.example.com/ci?sslmode=require")?
+///     .wait_for_lock(true);
+/// Engine::new().run(source, Box::new(destination)).await?;
+/// # Ok(()) }
+/// ```
 pub struct PostgresDestination {
     config: Config,
     shown: String,

@@ -34,6 +34,16 @@ const SAVE_CHECKPOINT: &str = concat!(
 );
 
 /// A SQLite database file as a destination.
+///
+/// ```
+/// use cidata_sync::{Destination, SqliteDestination, Value};
+/// let dir = tempfile::tempdir()?;
+/// let mut db = SqliteDestination::open(dir.path().join("ci.db"))?;
+/// // Views over every source (none synced yet: empty, with the right columns).
+/// cidata_sync::views::refresh(&mut db, &[])?;
+/// assert_eq!(db.query("SELECT count(*) FROM ci_runs")?, vec![vec![Value::Integer(0)]]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SqliteDestination {
     path: PathBuf,
     conn: Connection,
