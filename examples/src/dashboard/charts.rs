@@ -405,7 +405,7 @@ fn stage_durations(data: &Data) -> Chart {
         id: "stages",
         title: "Stage durations over time".into(),
         note: format!(
-            "Median duration per day of the {SERIES} most frequent Pipeline stages and CircleCI jobs."
+            "Median duration per day of the {SERIES} most frequent steps: Jenkins Pipeline stages, CircleCI jobs, Bitbucket steps."
         ),
         kind: "line",
         horizontal: false,
