@@ -5,6 +5,8 @@
 # chromium_install installs Debian's `chromium` if no Chromium is on PATH, and exports
 # CIDATA_CHROMIUM, the browser the test starts (`--headless --no-sandbox ...`).
 
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 chromium_path() {
     command -v chromium || command -v chromium-browser || command -v google-chrome || true
 }
@@ -12,12 +14,7 @@ chromium_path() {
 chromium_install() {
     if [ -z "$(chromium_path)" ]; then
         echo "installing Chromium from Debian's packages"
-        local sudo=""
-        if [ "$(id -u)" -ne 0 ]; then
-            sudo="sudo"
-        fi
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        apt_install chromium
     fi
     CIDATA_CHROMIUM="$(chromium_path)"
     [ -n "$CIDATA_CHROMIUM" ] || return 1

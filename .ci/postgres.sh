@@ -9,6 +9,8 @@
 # CIDATA_TEST_POSTGRES, the URL of a superuser the tests create their databases with, and
 # CIDATA_TEST_POSTGRES_CA, the CA's certificate. pg_stop stops it and removes the folder.
 
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 pg_bin_dir() {
     ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
@@ -18,13 +20,8 @@ pg_install() {
         return 0
     fi
     echo "installing PostgreSQL from Debian's packages"
-    local sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        sudo="sudo"
-    fi
-    $sudo apt-get update -qq
     # Installing the package may start Debian's own cluster on 5432; ours takes another port.
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    apt_install postgresql
     [ -n "$(pg_bin_dir)" ]
 }
 
@@ -71,9 +68,7 @@ pg_start() {
 pg_make_certificates() {
     local dir=$1
     if ! command -v openssl >/dev/null; then
-        local sudo=""
-        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssl >/dev/null || return 1
+        apt_install openssl || return 1
     fi
     (
         cd "$dir" || exit 1

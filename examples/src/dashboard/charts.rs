@@ -220,37 +220,62 @@ fn success_rate_per_week(runs: &[Run]) -> Chart {
     }
 }
 
-fn durations_per_day(runs: &[Run]) -> Chart {
-    let mut cells: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-    let mut days = BTreeSet::new();
-    let mut sources = BTreeSet::new();
-    for run in runs.iter().filter(|r| r.is_final) {
-        let (Some(ms), Some(duration)) = (run.started_ms, run.duration_ms) else {
-            continue;
+/// Durations per series and UTC day: what the per-day charts draw.
+#[derive(Default)]
+struct PerDay {
+    cells: BTreeMap<(String, String), Vec<i64>>,
+    days: BTreeSet<String>,
+    /// Entries per series (to pick the busiest).
+    counts: BTreeMap<String, usize>,
+}
+
+impl PerDay {
+    fn add(&mut self, series: String, started_ms: i64, duration_ms: i64) {
+        let Some(day) = day_of(started_ms).map(|d| d.to_string()) else {
+            return;
         };
-        let Some(day) = day_of(ms).map(|d| d.to_string()) else {
-            continue;
-        };
-        cells
-            .entry((run.source.clone(), day.clone()))
+        *self.counts.entry(series.clone()).or_default() += 1;
+        self.cells
+            .entry((series, day.clone()))
             .or_default()
-            .push(duration);
-        days.insert(day);
-        sources.insert(run.source.clone());
+            .push(duration_ms);
+        self.days.insert(day);
     }
-    for values in cells.values_mut() {
-        values.sort_unstable();
+
+    /// The days, in order (the charts' labels), with every cell sorted for its percentiles.
+    fn labels(&mut self) -> Vec<String> {
+        for values in self.cells.values_mut() {
+            values.sort_unstable();
+        }
+        self.days.iter().cloned().collect()
     }
-    let labels: Vec<String> = days.into_iter().collect();
+
+    /// One series' percentile per day of `labels`, in seconds.
+    fn series(&self, labels: &[String], series: &str, pct: usize) -> Vec<Option<f64>> {
+        labels
+            .iter()
+            .map(|day| {
+                let cell = self.cells.get(&(series.to_owned(), day.clone()))?;
+                seconds(percentile(cell, pct))
+            })
+            .collect()
+    }
+}
+
+fn durations_per_day(runs: &[Run]) -> Chart {
+    let mut per_day = PerDay::default();
+    for run in runs.iter().filter(|r| r.is_final) {
+        if let (Some(ms), Some(duration)) = (run.started_ms, run.duration_ms) {
+            per_day.add(run.source.clone(), ms, duration);
+        }
+    }
+    let labels = per_day.labels();
     let mut datasets = Vec::new();
-    for source in sources {
+    for source in per_day.counts.keys() {
         for (pct, name) in [(50, "median"), (90, "p90")] {
             datasets.push(Dataset {
                 label: format!("{source} {name}"),
-                data: labels
-                    .iter()
-                    .map(|day| seconds(percentile(cells.get(&(source.clone(), day.clone()))?, pct)))
-                    .collect(),
+                data: per_day.series(&labels, source, pct),
             });
         }
     }
@@ -372,32 +397,16 @@ fn flakiest_chart(flaky: &[Flaky]) -> Chart {
 }
 
 fn stage_durations(data: &Data) -> Chart {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut cells: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-    let mut days = BTreeSet::new();
+    let mut per_day = PerDay::default();
     for step in &data.steps {
-        let Some(day) = day_of(step.started_ms).map(|d| d.to_string()) else {
-            continue;
-        };
-        let key = format!("{}: {}", step.source, step.name);
-        *counts.entry(key.clone()).or_default() += 1;
-        cells
-            .entry((key, day.clone()))
-            .or_default()
-            .push(step.duration_ms);
-        days.insert(day);
+        let series = format!("{}: {}", step.source, step.name);
+        per_day.add(series, step.started_ms, step.duration_ms);
     }
-    for values in cells.values_mut() {
-        values.sort_unstable();
-    }
-    let labels: Vec<String> = days.into_iter().collect();
-    let datasets = busiest(&counts, SERIES)
+    let labels = per_day.labels();
+    let datasets = busiest(&per_day.counts, SERIES)
         .into_iter()
         .map(|stage| Dataset {
-            data: labels
-                .iter()
-                .map(|day| seconds(percentile(cells.get(&(stage.clone(), day.clone()))?, 50)))
-                .collect(),
+            data: per_day.series(&labels, &stage, 50),
             label: stage,
         })
         .collect();
