@@ -8,6 +8,8 @@ use cidata_cli::dashboard::{self, Refresh};
 use clap::Args;
 
 use crate::cli_error::CliError;
+use cidata_sync::{DestinationUrl, OpenOptions};
+
 use crate::sync_cmd::{DEFAULT_DESTINATION, Target, open_destination, refresh_views};
 
 /// Options of `ci-sync dashboard`.
@@ -35,23 +37,35 @@ pub struct ServeArgs {
     refresh: u32,
 }
 
+/// Opens `db` to read it only: an SQLite file must exist and is left as it is; PostgreSQL
+/// sessions are read-only; JSON lines, which keep nothing to draw from, are refused.
+fn open_read_only(db: &str) -> Result<Box<dyn cidata_sync::Destination>, CliError> {
+    let parsed = DestinationUrl::parse(db).map_err(|e| CliError::Usage(e.to_string()))?;
+    match parsed {
+        DestinationUrl::JsonLines(_) => Err(CliError::Usage(format!(
+            "{db}: JSON lines keep no tables; draw the dashboard from an sqlite:// or postgres:// database"
+        ))),
+        // The same message as a sync's: how to build with PostgreSQL.
+        DestinationUrl::Postgres(_) if !cidata_sync::POSTGRES_SUPPORTED => {
+            open_destination(&Target::new(db))
+        }
+        _ => parsed
+            .open_with(&OpenOptions::default().read_only(true))
+            .map_err(|e| CliError::Usage(e.to_string())),
+    }
+}
+
 /// Writes the dashboard of `db` to `out`, creating the views first if the database has none
 /// (one synced by an older ci-sync). Returns what it drew.
 pub fn write_dashboard(db: &str, out: &Path) -> Result<dashboard::Dashboard, CliError> {
-    let target = Target::new(db);
-    let mut destination = open_destination(&target)?;
-    if destination.dialect().is_none() {
-        return Err(CliError::Usage(format!(
-            "{db}: JSON lines keep no tables; draw the dashboard from an sqlite:// or postgres:// database"
-        )));
-    }
+    let mut destination = open_read_only(db)?;
     let has_views = destination
         .table_names()
         .map_err(CliError::Sync)?
         .iter()
         .any(|t| t == "ci_runs");
     if !has_views {
-        refresh_views(&target)?;
+        refresh_views(&Target::new(db))?;
     }
     let page = dashboard::render_page(destination.as_mut(), Refresh::Never)
         .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -87,9 +101,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let target = Target::new(args.db.clone());
     // Fail now, not at the first page, when the database cannot be opened or has no views (off
     // the runtime's thread: the PostgreSQL client blocks).
-    let checked = target.clone();
+    let checked = args.db.clone();
     tokio::task::spawn_blocking(move || {
-        let mut destination = open_destination(&checked)?;
+        let mut destination = open_read_only(&checked)?;
         dashboard::data::load(destination.as_mut()).map_err(|e| CliError::Usage(e.to_string()))
     })
     .await

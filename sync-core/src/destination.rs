@@ -84,13 +84,13 @@ pub trait Destination: Send + 'static {
 
     /// The tables and views the destination holds.
     fn table_names(&mut self) -> Result<Vec<String>> {
-        Err(self.unsupported("tables"))
+        Err(unsupported(self.describe(), "tables"))
     }
 
     /// Runs statements (views, indexes) in one transaction.
     fn execute_ddl(&mut self, statements: &[String]) -> Result<()> {
         let _ = statements;
-        Err(self.unsupported("SQL statements"))
+        Err(unsupported(self.describe(), "SQL statements"))
     }
 
     /// The rows of a read-only query, each value as [`Value`](crate::Value): times as
@@ -98,13 +98,13 @@ pub trait Destination: Send + 'static {
     /// SQLite; numbers of any width as `Integer` or `Real`.
     fn query(&mut self, sql: &str) -> Result<Vec<Vec<crate::Value>>> {
         let _ = sql;
-        Err(self.unsupported("queries"))
+        Err(unsupported(self.describe(), "queries"))
     }
+}
 
-    #[doc(hidden)]
-    fn unsupported(&self, what: &str) -> crate::Error {
-        crate::Error::Unsupported(format!("{} has no {what}", self.describe()))
-    }
+/// What a destination without tables answers to a question about them.
+fn unsupported(described: String, what: &str) -> crate::Error {
+    crate::Error::Unsupported(format!("{described} has no {what}"))
 }
 
 /// A parsed destination URL: what `ci-sync --dest` takes.
@@ -188,6 +188,15 @@ impl DestinationUrl {
     /// others), so that a caller needs no code per kind.
     pub fn open_with(&self, options: &OpenOptions) -> Result<Box<dyn Destination>> {
         Ok(match self {
+            DestinationUrl::Sqlite(path) if options.read_only => {
+                Box::new(crate::sqlite::SqliteDestination::open_read_only(path)?)
+            }
+            DestinationUrl::JsonLines(_) if options.read_only => {
+                return Err(Error::Unsupported(
+                    "JSON lines cannot be read back: read-only needs sqlite:// or postgres://"
+                        .into(),
+                ));
+            }
             DestinationUrl::Sqlite(path) => {
                 let mut db = crate::sqlite::SqliteDestination::open(path)?;
                 if let Some(n) = options.abort_after_statements {
@@ -205,7 +214,8 @@ impl DestinationUrl {
             #[cfg(feature = "postgres")]
             DestinationUrl::Postgres(url) => {
                 let mut db = crate::postgres::PostgresDestination::new(url)?
-                    .wait_for_lock(options.wait_for_lock);
+                    .wait_for_lock(options.wait_for_lock)
+                    .read_only(options.read_only);
                 if let Some(n) = options.abort_after_statements {
                     db.abort_after_statements(n);
                 }
@@ -237,6 +247,9 @@ pub struct OpenOptions {
     pub abort_after_statements: Option<u64>,
     /// JSON lines: the file that keeps the state between runs.
     pub state_file: Option<PathBuf>,
+    /// SQLite and PostgreSQL: open to read only (an SQLite file must exist and is not changed;
+    /// PostgreSQL transactions are read-only); JSON lines: refused.
+    pub read_only: bool,
 }
 
 impl OpenOptions {
@@ -249,6 +262,12 @@ impl OpenOptions {
     /// See [`OpenOptions::abort_after_statements`].
     pub fn abort_after_statements(mut self, n: Option<u64>) -> Self {
         self.abort_after_statements = n;
+        self
+    }
+
+    /// See [`OpenOptions::read_only`].
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
         self
     }
 

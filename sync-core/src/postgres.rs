@@ -170,6 +170,15 @@ impl PostgresDestination {
         })
     }
 
+    /// Every transaction of the session read-only (`default_transaction_read_only`): for readers
+    /// such as the dashboard.
+    pub fn read_only(mut self, read_only: bool) -> PostgresDestination {
+        if read_only {
+            self.config.options("-c default_transaction_read_only=on");
+        }
+        self
+    }
+
     /// Waits for another process that syncs the same source to finish, instead of stopping with
     /// [`Error::Refused`].
     pub fn wait_for_lock(mut self, wait: bool) -> PostgresDestination {

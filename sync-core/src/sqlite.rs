@@ -141,6 +141,32 @@ fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl SqliteDestination {
+    /// Opens an existing database to read it only (the dashboard): nothing is created or
+    /// changed, not even the journal mode; writes fail.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteDestination> {
+        let path = path.as_ref();
+        let err = |source| Error::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(Error::Config(format!(
+                "{}: no such database (a read-only open creates nothing)",
+                path.display()
+            )));
+        }
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        Ok(SqliteDestination {
+            path: path.to_owned(),
+            conn,
+            tables: HashMap::new(),
+            abort_after_statements: std::cell::Cell::new(None),
+        })
+    }
+
     /// Opens (or creates) the database at `path`, in WAL mode.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteDestination> {
         let path = path.as_ref();
@@ -595,6 +621,27 @@ impl Destination for SqliteDestination {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_open_creates_nothing_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ci.db");
+        let missing = SqliteDestination::open_read_only(&path).err().unwrap();
+        assert!(
+            missing.to_string().contains("no such database"),
+            "{missing}"
+        );
+        assert!(!path.exists());
+
+        drop(SqliteDestination::open(&path).unwrap());
+        let mut db = SqliteDestination::open_read_only(&path).unwrap();
+        assert_eq!(
+            db.query("SELECT count(*) FROM _ci_sync_meta").unwrap(),
+            vec![vec![Value::Integer(0)]]
+        );
+        assert!(db.execute_ddl(&["CREATE TABLE t (x)".to_owned()]).is_err());
+        assert!(!db.table_names().unwrap().contains(&"t".to_owned()));
+    }
 
     #[test]
     fn upsert_writes_only_real_changes() {

@@ -182,6 +182,17 @@ async fn the_demo_dashboard_draws_every_chart_without_a_script_error() {
 #[tokio::test]
 async fn an_empty_database_gives_empty_states_not_broken_charts() {
     let dir = tempfile::tempdir().unwrap();
+    // A database that does not exist is not created: a usage error naming it.
+    let out = ci_sync(dir.path())
+        .args(["dashboard", "--db", "sqlite://typo.db"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typo.db: no such database"));
+    assert!(!dir.path().join("typo.db").exists());
+    // One that ci-sync opened but never synced into (no views yet: they are created).
+    drop(cidata_sync::SqliteDestination::open(dir.path().join("empty.db")).unwrap());
     let out = ci_sync(dir.path())
         .args([
             "dashboard",

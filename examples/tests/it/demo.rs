@@ -220,6 +220,25 @@ async fn the_demo_refuses_a_database_it_did_not_write_without_touching_it() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["foreign.db"], "no -wal or -shm file either");
+
+    // Nor a page it did not write where its dashboard goes: refused before any sync.
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, "<html>the team's own page</html>").unwrap();
+    let out = demo(
+        dir.path(),
+        &["--dest", "sqlite://new.db", "--dashboard", "report.html"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("report.html exists and was not written by ci-sync")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&page).unwrap(),
+        "<html>the team's own page</html>"
+    );
+    assert!(!dir.path().join("new.db").exists(), "nothing synced");
 }
 
 #[tokio::test]
