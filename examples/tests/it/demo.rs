@@ -180,6 +180,25 @@ async fn the_views_hold_every_run_and_step_of_every_source_and_the_demo_writes_t
             "SELECT count(*) FROM ci_runs WHERE source = 'circleci' AND status = 'failure'"
         )
     );
+    // The README's example queries run on the demo's database.
+    let readme = include_str!("../../../README.md");
+    let blocks: Vec<&str> = readme
+        .split("```sql\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(!blocks.is_empty());
+    let statements: Vec<&str> = blocks
+        .iter()
+        .flat_map(|b| b.split(';'))
+        .filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+        .collect();
+    assert_eq!(statements.len(), 3, "{statements:?}");
+    for sql in statements {
+        let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let rows = stmt.query_map([], |_| Ok(())).unwrap().count();
+        assert!(rows > 0, "{sql}");
+    }
     // The dashboard, beside the database.
     let page = std::fs::read_to_string(dir.path().join("dashboard.html")).unwrap();
     assert!(
