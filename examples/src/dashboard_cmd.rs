@@ -21,6 +21,14 @@ pub struct DashboardArgs {
     /// The HTML file to write.
     #[arg(long, default_value = "dashboard.html")]
     out: PathBuf,
+    /// Days of history per source, counted back from its newest run (0: everything).
+    #[arg(long, default_value_t = dashboard::DEFAULT_DAYS)]
+    days: u32,
+}
+
+/// `--days`: 0 means everything.
+fn window(days: u32) -> Option<u32> {
+    (days > 0).then_some(days)
 }
 
 /// Options of `ci-sync serve`.
@@ -35,6 +43,9 @@ pub struct ServeArgs {
     /// Seconds between the page's reloads.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..))]
     refresh: u32,
+    /// Days of history per source, counted back from its newest run (0: everything).
+    #[arg(long, default_value_t = dashboard::DEFAULT_DAYS)]
+    days: u32,
 }
 
 /// Opens `db` to read it only: an SQLite file must exist and is left as it is; PostgreSQL
@@ -57,7 +68,11 @@ fn open_read_only(db: &str) -> Result<Box<dyn cidata_sync::Destination>, CliErro
 
 /// Writes the dashboard of `db` to `out`, creating the views first if the database has none
 /// (one synced by an older ci-sync). Returns what it drew.
-pub fn write_dashboard(db: &str, out: &Path) -> Result<dashboard::Dashboard, CliError> {
+pub fn write_dashboard(
+    db: &str,
+    out: &Path,
+    days: Option<u32>,
+) -> Result<dashboard::Dashboard, CliError> {
     let mut destination = open_read_only(db)?;
     let has_views = destination
         .table_names()
@@ -67,7 +82,7 @@ pub fn write_dashboard(db: &str, out: &Path) -> Result<dashboard::Dashboard, Cli
     if !has_views {
         refresh_views(&Target::new(db))?;
     }
-    let page = dashboard::render_page(destination.as_mut(), Refresh::Never)
+    let page = dashboard::render_page(destination.as_mut(), Refresh::Never, days)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     std::fs::write(out, &page.html)
         .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", out.display())))?;
@@ -78,7 +93,8 @@ pub fn write_dashboard(db: &str, out: &Path) -> Result<dashboard::Dashboard, Cli
 pub async fn run(args: DashboardArgs) -> Result<(), CliError> {
     let out = args.out.clone();
     let db = args.db.clone();
-    let board = tokio::task::spawn_blocking(move || write_dashboard(&db, &out))
+    let days = window(args.days);
+    let board = tokio::task::spawn_blocking(move || write_dashboard(&db, &out, days))
         .await
         .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;
     let runs: usize = board.sources.iter().map(|s| s.1).sum();
@@ -104,7 +120,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let checked = args.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut destination = open_read_only(&checked)?;
-        dashboard::data::load(destination.as_mut()).map_err(|e| CliError::Usage(e.to_string()))
+        dashboard::data::load(destination.as_mut(), Some(1))
+            .map_err(|e| CliError::Usage(e.to_string()))
     })
     .await
     .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;
@@ -121,7 +138,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     );
     let open: dashboard::Opener =
         Arc::new(move || open_destination(&target).map_err(|e| e.to_string()));
-    dashboard::serve(listener, open, args.refresh)
+    dashboard::serve(listener, open, args.refresh, window(args.days))
         .await
         .map_err(CliError::Io)
 }

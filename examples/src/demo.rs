@@ -400,7 +400,11 @@ pub async fn run(args: DemoArgs, display: Display) -> Result<(), CliError> {
         let dest = args.dest.clone();
         let written = tokio::task::spawn_blocking(move || {
             replaceable_page(&out)?;
-            crate::dashboard_cmd::write_dashboard(&dest, &out)
+            crate::dashboard_cmd::write_dashboard(
+                &dest,
+                &out,
+                Some(cidata_cli::dashboard::DEFAULT_DAYS),
+            )
         })
         .await
         .map_err(|e| CliError::Usage(format!("the dashboard failed: {e}")))??;

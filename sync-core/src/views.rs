@@ -53,6 +53,16 @@ impl Dialect {
         }
     }
 
+    /// A time literal, comparable with the views' times (`started_at >= ...`).
+    pub fn time_literal(self, ms: i64) -> String {
+        let text = crate::format_timestamp(ms);
+        match self {
+            // RFC 3339 text of one width: compares as the times do.
+            Dialect::Sqlite => format!("'{text}'"),
+            Dialect::Postgres => format!("CAST('{text}' AS timestamptz)"),
+        }
+    }
+
     /// An integer expression in milliseconds from a source's time difference.
     pub fn ms_between(self, start: &str, end: &str) -> String {
         match self {

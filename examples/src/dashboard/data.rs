@@ -92,13 +92,46 @@ const PULL_REQUESTS_SQL: &str = "SELECT r.full_name, \
     FROM bitbucket_pull_requests pr JOIN bitbucket_repositories r ON r.uuid = pr.repository_uuid \
     GROUP BY r.full_name";
 
-/// Reads the views of `destination`.
-pub fn load(destination: &mut dyn Destination) -> Result<Data, DataError> {
+/// SQL text for a string value.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The rows to draw: per source, those started in the `days` before its newest run (sources
+/// synced at different times keep their own windows), and every run or step not final.
+fn window(destination: &mut dyn Destination, days: u32) -> Result<String, DataError> {
+    let Some(dialect) = destination.dialect() else {
+        return Ok("1 = 1".to_owned());
+    };
+    let mut clauses = vec!["NOT is_final".to_owned()];
+    for row in destination.query("SELECT source, max(started_at) FROM ci_runs GROUP BY source")? {
+        let (Some(source), Some(newest)) =
+            (row.first().and_then(text), row.get(1).and_then(time_ms))
+        else {
+            continue;
+        };
+        let from = newest.saturating_sub(i64::from(days) * 86_400_000);
+        clauses.push(format!(
+            "(source = {} AND started_at >= {})",
+            quoted(&source),
+            dialect.time_literal(from)
+        ));
+    }
+    Ok(format!("({})", clauses.join(" OR ")))
+}
+
+/// Reads the views of `destination`: with `days`, only the runs of the last `days` days of each
+/// source (and those not final), so that a server's years of history do not all go to memory.
+pub fn load(destination: &mut dyn Destination, days: Option<u32>) -> Result<Data, DataError> {
     let described = destination.describe();
     let tables = destination.table_names()?;
     if !tables.iter().any(|t| t == "ci_runs") {
         return Err(DataError::NoViews(described));
     }
+    let within = match days {
+        Some(days) => window(destination, days)?,
+        None => "1 = 1".to_owned(),
+    };
     let bad = |view, column, value: &Value| DataError::Value {
         described: described.clone(),
         view,
@@ -106,7 +139,7 @@ pub fn load(destination: &mut dyn Destination) -> Result<Data, DataError> {
         value: value.clone(),
     };
     let mut runs = Vec::new();
-    for row in destination.query(RUNS_SQL)? {
+    for row in destination.query(&format!("{RUNS_SQL} WHERE {within}"))? {
         let [
             source,
             project,
@@ -137,7 +170,7 @@ pub fn load(destination: &mut dyn Destination) -> Result<Data, DataError> {
         });
     }
     let mut steps = Vec::new();
-    for row in destination.query(STEPS_SQL)? {
+    for row in destination.query(&format!("{STEPS_SQL} AND {within}"))? {
         let [source, project, name, started, duration] =
             <[Value; 5]>::try_from(row).map_err(|_| bad("ci_steps", "*", &Value::Null))?;
         let (Some(started_ms), Some(duration_ms)) = (time_ms(&started), integer(&duration)) else {
@@ -174,7 +207,7 @@ pub fn load(destination: &mut dyn Destination) -> Result<Data, DataError> {
     })
 }
 
-fn text(value: &Value) -> Option<String> {
+pub(crate) fn text(value: &Value) -> Option<String> {
     match value {
         Value::Text(s) | Value::Json(s) => Some(s.clone()),
         Value::Integer(n) => Some(n.to_string()),
@@ -202,7 +235,7 @@ fn boolean(value: &Value) -> Option<bool> {
 }
 
 /// A time as SQLite keeps it (RFC 3339 text) or as PostgreSQL answers it.
-fn time_ms(value: &Value) -> Option<i64> {
+pub(crate) fn time_ms(value: &Value) -> Option<i64> {
     match value {
         Value::Timestamp(ms) | Value::Integer(ms) => Some(*ms),
         Value::Text(s) => s

@@ -4,7 +4,7 @@
 //! ```no_run
 //! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut db = cidata_sync::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
-//! let page = cidata_cli::dashboard::render_page(db.as_mut(), cidata_cli::dashboard::Refresh::Never)?;
+//! let page = cidata_cli::dashboard::render_page(db.as_mut(), cidata_cli::dashboard::Refresh::Never, Some(90))?;
 //! std::fs::write("dashboard.html", page.html)?;
 //! # Ok(()) }
 //! ```
@@ -39,15 +39,20 @@ pub struct Page {
     pub dashboard: Dashboard,
 }
 
-/// Reads the views of `destination` and draws the page.
+/// How much history the dashboard draws by default: the last 90 days of each source.
+pub const DEFAULT_DAYS: u32 = 90;
+
+/// Reads the views of `destination` (the last `days` days of each source; `None`: all) and draws
+/// the page.
 pub fn render_page(
     destination: &mut dyn cidata_sync::Destination,
     refresh: Refresh,
+    days: Option<u32>,
 ) -> Result<Page, DataError> {
-    let data = data::load(destination)?;
+    let data = data::load(destination, days)?;
     let dashboard = charts::dashboard(&data);
     let generated = cidata_sync::format_timestamp(cidata_sync::now_ms());
-    let html = page::render(&dashboard, &data.described, &generated, refresh);
+    let html = page::render(&dashboard, &data.described, &generated, refresh, days);
     Ok(Page { html, dashboard })
 }
 
@@ -58,14 +63,19 @@ pub type Opener =
 /// Serves the dashboard on `listener` until the task is dropped: `GET /` re-reads the database
 /// and answers the page (which reloads itself every `refresh_s` seconds); nothing else is served
 /// and nothing is written.
-pub async fn serve(listener: TcpListener, open: Opener, refresh_s: u32) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    open: Opener,
+    refresh_s: u32,
+    days: Option<u32>,
+) -> std::io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
         let open = open.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let open = open.clone();
-                async move { Ok::<_, Infallible>(answer(req, open, refresh_s, peer).await) }
+                async move { Ok::<_, Infallible>(answer(req, open, refresh_s, days, peer).await) }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -78,6 +88,7 @@ async fn answer(
     req: Request<hyper::body::Incoming>,
     open: Opener,
     refresh_s: u32,
+    days: Option<u32>,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let reply = |status: StatusCode, kind: &'static str, body: String| {
@@ -107,7 +118,8 @@ async fn answer(
     }
     let rendered = tokio::task::spawn_blocking(move || {
         let mut destination = open()?;
-        render_page(destination.as_mut(), Refresh::Every(refresh_s)).map_err(|e| e.to_string())
+        render_page(destination.as_mut(), Refresh::Every(refresh_s), days)
+            .map_err(|e| e.to_string())
     })
     .await;
     match rendered {

@@ -43,8 +43,15 @@ fn script_json(value: &impl serde::Serialize) -> String {
         .replace('<', "\\u003c")
 }
 
-/// The page for `board`, read from `described` at `generated_at` (RFC 3339).
-pub fn render(board: &Dashboard, described: &str, generated_at: &str, refresh: Refresh) -> String {
+/// The page for `board`, read from `described` at `generated_at` (RFC 3339), over the last
+/// `days` days of each source (`None`: all).
+pub fn render(
+    board: &Dashboard,
+    described: &str,
+    generated_at: &str,
+    refresh: Refresh,
+    days: Option<u32>,
+) -> String {
     let mut html = String::with_capacity(CHART_JS.len() + 64 * 1024);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -68,8 +75,12 @@ pub fn render(board: &Dashboard, described: &str, generated_at: &str, refresh: R
     html.push_str("\n</script>\n</head>\n<body>\n<header>\n<h1>CI dashboard</h1>\n");
     let _ = writeln!(
         html,
-        "<p class=\"meta\">{} &middot; generated {}{}</p>",
+        "<p class=\"meta\">{} &middot; {} &middot; generated {}{}</p>",
         escape(described),
+        match days {
+            Some(days) => format!("the last {days} days of each source, and what runs now"),
+            None => "all history".to_owned(),
+        },
         escape(generated_at),
         match refresh {
             Refresh::Never => String::new(),

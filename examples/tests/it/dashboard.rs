@@ -144,6 +144,27 @@ async fn the_demo_dashboard_draws_every_chart_without_a_script_error() {
     assert_eq!(expected["now"], now);
     assert_eq!(expected["slowest"], slowest);
 
+    // A window of one day per source draws fewer runs than the whole history.
+    let runs_drawn = |days: &'static str| {
+        let dir = dir.path().to_owned();
+        async move {
+            let out = ci_sync(&dir)
+                .args(["dashboard", "--days", days, "--out", "window.html"])
+                .output()
+                .await
+                .unwrap();
+            ok(&out);
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let n = stdout.split_whitespace().nth(2).unwrap().parse::<usize>();
+            n.unwrap_or_else(|_| panic!("{stdout}"))
+        }
+    };
+    let all = runs_drawn("0").await;
+    assert_eq!(all, count(&conn, "SELECT count(*) FROM ci_runs"));
+    let recent = runs_drawn("1").await;
+    assert!(recent < all, "{recent} of {all}");
+    assert!(recent >= count(&conn, "SELECT count(*) FROM ci_runs WHERE NOT is_final"));
+
     let Some(browser) = chromium() else {
         eprintln!(
             "no Chromium (set CIDATA_CHROMIUM or install chromium): the browser check is skipped"

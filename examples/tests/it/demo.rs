@@ -191,7 +191,10 @@ async fn the_views_hold_every_run_and_step_of_every_source_and_the_demo_writes_t
     let statements: Vec<&str> = blocks
         .iter()
         .flat_map(|b| b.split(';'))
-        .filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        })
         .collect();
     assert_eq!(statements.len(), 3, "{statements:?}");
     for sql in statements {
