@@ -30,6 +30,33 @@ pub use charts::Dashboard;
 pub use data::DataError;
 pub use page::Refresh;
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_names_are_loopback_hosts() {
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "127.1.2.3",
+            "LOCALHOST",
+        ] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:8080",
+            "10.0.0.1:8080",
+            "localhost.evil.example",
+            "[::2]:80",
+        ] {
+            assert!(!super::is_loopback_host(host), "{host}");
+        }
+    }
+}
+
 /// A rendered dashboard.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -60,22 +87,39 @@ pub fn render_page(
 pub type Opener =
     Arc<dyn Fn() -> Result<Box<dyn cidata_sync::Destination>, String> + Send + Sync + 'static>;
 
+/// Whether a `Host` header names this machine's loopback (`localhost`, `127.0.0.1`, `[::1]`,
+/// with any port): a server bound to loopback answers no other name, so that a web page whose
+/// name was rebound to 127.0.0.1 (DNS rebinding) cannot read the dashboard.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Serves the dashboard on `listener` until the task is dropped: `GET /` re-reads the database
 /// and answers the page (which reloads itself every `refresh_s` seconds); nothing else is served
-/// and nothing is written.
+/// and nothing is written. Bound to loopback, it answers only requests for a loopback name.
 pub async fn serve(
     listener: TcpListener,
     open: Opener,
     refresh_s: u32,
     days: Option<u32>,
 ) -> std::io::Result<()> {
+    let loopback = listener.local_addr()?.ip().is_loopback();
     loop {
         let (stream, peer) = listener.accept().await?;
         let open = open.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let open = open.clone();
-                async move { Ok::<_, Infallible>(answer(req, open, refresh_s, days, peer).await) }
+                async move {
+                    Ok::<_, Infallible>(answer(req, open, refresh_s, days, loopback, peer).await)
+                }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -89,6 +133,7 @@ async fn answer(
     open: Opener,
     refresh_s: u32,
     days: Option<u32>,
+    loopback: bool,
     peer: SocketAddr,
 ) -> Response<Full<Bytes>> {
     let reply = |status: StatusCode, kind: &'static str, body: String| {
@@ -99,6 +144,18 @@ async fn answer(
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     };
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if loopback && !is_loopback_host(host) {
+        return reply(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            "this dashboard answers only http://localhost or http://127.0.0.1\n".into(),
+        );
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = reply(
             StatusCode::METHOD_NOT_ALLOWED,

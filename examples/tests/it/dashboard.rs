@@ -266,11 +266,20 @@ async fn an_empty_database_gives_empty_states_not_broken_charts() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("JSON lines keep no tables"));
 }
 
-/// A GET of `path` on `addr`: the status line and the body.
+/// A request for `path` on `addr`: the status line and the body.
 async fn get(addr: &str, method: &str, path: &str) -> (String, String) {
+    request(addr, method, addr, path).await
+}
+
+/// A GET naming another host.
+async fn get_with_host(addr: &str, host: &str, path: &str) -> (String, String) {
+    request(addr, "GET", host, path).await
+}
+
+async fn request(addr: &str, method: &str, host: &str, path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -320,6 +329,10 @@ async fn serve_answers_the_live_dashboard_read_only_on_loopback() {
     assert!(written_points(&body)["durations"] < before["durations"]);
 
     assert!(get(&addr, "POST", "/").await.0.contains("405"));
+    // A page whose name was rebound to 127.0.0.1 gets nothing.
+    let (status, body) = get_with_host(&addr, "evil.example", "/").await;
+    assert!(status.contains("403"), "{status}");
+    assert!(!body.contains("<canvas"));
     assert!(get(&addr, "GET", "/ci-sync.db").await.0.contains("404"));
     let _ = server.kill().await;
 }
