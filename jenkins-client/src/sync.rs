@@ -324,17 +324,18 @@ pub fn build_records(
 }
 
 /// The Jenkins builds' part of the `ci_runs` view (see `cidata_sync::views`): one row per build,
-/// `project` the job's full name, `status` from `result` (`UNSTABLE` counts as a failure,
-/// `NOT_BUILT` as skipped), `running` while building.
+/// `project` the job's full name, `branch` the branch of a multibranch Pipeline's job, `status`
+/// from `result` (`UNSTABLE` counts as a failure, `NOT_BUILT` as skipped), `running` while
+/// building.
 pub static RUNS_VIEW: cidata_sync::views::ViewPart = cidata_sync::views::ViewPart {
     view: "ci_runs",
     source: "jenkins",
-    tables: &["jenkins_builds"],
+    tables: &["jenkins_builds", "jenkins_jobs"],
     select: runs_view_select,
 };
 
 fn runs_view_select(dialect: cidata_sync::views::Dialect) -> String {
-    let source_status = "COALESCE(result, CASE WHEN building THEN 'BUILDING' END)";
+    let source_status = "COALESCE(b.result, CASE WHEN b.building THEN 'BUILDING' END)";
     let status = cidata_sync::views::normalise_status(
         source_status,
         &[
@@ -345,12 +346,17 @@ fn runs_view_select(dialect: cidata_sync::views::Dialect) -> String {
             ("running", &["BUILDING"]),
         ],
     );
-    let finished = dialect.time_from_ms("timestamp_ms + duration_ms");
+    let finished = dialect.time_from_ms("b.timestamp_ms + b.duration_ms");
+    // The branch of a multibranch Pipeline's job is the job's name, with the `/` Jenkins
+    // encodes as `%2F` in it.
     format!(
-        "SELECT 'jenkins', server, job_name, id, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-         {status}, {source_status}, \"timestamp\", \
-         CASE WHEN duration_ms IS NULL THEN NULL ELSE {finished} END, duration_ms, url, is_final, job_name \
-         FROM jenkins_builds"
+        "SELECT 'jenkins', b.server, b.job_name, b.id, b.number, \
+         CASE WHEN p.class LIKE '%MultiBranchProject' THEN replace(j.name, '%2F', '/') END, CAST(NULL AS TEXT), \
+         {status}, {source_status}, b.\"timestamp\", \
+         CASE WHEN b.duration_ms IS NULL THEN NULL ELSE {finished} END, b.duration_ms, b.url, b.is_final, b.job_name \
+         FROM jenkins_builds b \
+         LEFT JOIN jenkins_jobs j ON j.full_name = b.job_name AND j.server = b.server \
+         LEFT JOIN jenkins_jobs p ON p.full_name = j.parent AND p.server = j.server"
     )
 }
 

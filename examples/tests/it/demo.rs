@@ -154,6 +154,22 @@ async fn the_views_hold_every_run_and_step_of_every_source_and_the_demo_writes_t
         0,
         "a running build has no end yet"
     );
+    // A multibranch Pipeline's builds carry their branch, decoded.
+    let branches: Vec<String> = conn
+        .prepare("SELECT DISTINCT branch FROM ci_runs WHERE source = 'jenkins' AND branch IS NOT NULL ORDER BY branch")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(branches, ["feature/login", "main"]);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs WHERE source = 'jenkins' AND branch IS NOT NULL AND project NOT LIKE 'platform/web/%'"
+        ),
+        0
+    );
     // Finished Jenkins builds end at start + duration.
     let off = count(
         &conn,
