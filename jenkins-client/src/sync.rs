@@ -117,9 +117,29 @@ pub static BUILDS: TableDef<BuildRow> = TableDef {
         // Set when the build is gone from the server (discarded, or its job deleted).
         ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
         ColumnDef::new("server", ColumnType::Text, |r| r.server.clone().into()),
+        // What the git plugin recorded (NULL without it, and for builds synced before 0.2).
+        ColumnDef::new("revision", ColumnType::Text, |r| {
+            r.build.scm_revision().and_then(|g| g.sha1.clone()).into()
+        }),
+        ColumnDef::new("git_branch", ColumnType::Text, |r| {
+            git_branch(&r.build).into()
+        }),
     ],
     soft_delete: Some("deleted_at"),
 };
+
+/// The branch the git plugin built, without its remote: it names branches `origin/main` (or
+/// `refs/remotes/origin/main`), `refs/heads/main` for local ones.
+fn git_branch(build: &Build) -> Option<String> {
+    let name = build.scm_revision()?.branch.first()?.name.as_deref()?;
+    let short = if let Some(local) = name.strip_prefix("refs/heads/") {
+        local
+    } else {
+        let remote = name.strip_prefix("refs/remotes/").unwrap_or(name);
+        remote.split_once('/').map_or(remote, |(_, branch)| branch)
+    };
+    Some(short.to_owned())
+}
 
 /// A `jenkins_artifacts` row.
 pub struct ArtifactRow {
@@ -351,7 +371,7 @@ fn runs_view_select(dialect: cidata_sync::views::Dialect) -> String {
     // encodes as `%2F` in it.
     format!(
         "SELECT 'jenkins', b.server, b.job_name, b.id, b.number, \
-         CASE WHEN p.class LIKE '%MultiBranchProject' THEN replace(j.name, '%2F', '/') END, CAST(NULL AS TEXT), \
+         CASE WHEN p.class LIKE '%MultiBranchProject' THEN replace(j.name, '%2F', '/') ELSE b.git_branch END, b.revision, \
          {status}, {source_status}, b.\"timestamp\", \
          CASE WHEN b.duration_ms IS NULL THEN NULL ELSE {finished} END, b.duration_ms, b.url, b.is_final, b.job_name \
          FROM jenkins_builds b \

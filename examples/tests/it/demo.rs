@@ -166,7 +166,15 @@ async fn the_views_hold_every_run_and_step_of_every_source_and_the_demo_writes_t
     assert_eq!(
         count(
             &conn,
-            "SELECT count(*) FROM ci_runs WHERE source = 'jenkins' AND branch IS NOT NULL AND project NOT LIKE 'platform/web/%'"
+            "SELECT count(*) FROM ci_runs WHERE source = 'jenkins' AND branch = 'feature/login' AND project <> 'platform/web/feature%2Flogin'"
+        ),
+        0
+    );
+    // Elsewhere the git plugin's branch (`refs/remotes/origin/main`) and revision.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ci_runs r JOIN jenkins_builds b ON b.id = r.run_id WHERE r.revision IS NULL OR r.revision <> b.revision OR length(r.revision) <> 40"
         ),
         0
     );

@@ -540,7 +540,7 @@ async fn configuration_errors_and_the_secret_warning() {
 }
 
 /// Turns a database of this version back into what the version before `#` ids wrote: `_` ids,
-/// no display names, new timestamp columns, `server`, or `deleted_at` on builds, artifacts and stages, durations of running builds 0, states unversioned, no views.
+/// no display names, new timestamp columns, `server`, or `deleted_at` on builds, artifacts and stages, no git revision or branch of builds, durations of running builds 0, states unversioned, no views.
 fn downgrade_to_underscore_ids(db: &Path) {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
@@ -562,6 +562,8 @@ fn downgrade_to_underscore_ids(db: &Path) {
          ALTER TABLE jenkins_builds DROP COLUMN server;
          ALTER TABLE jenkins_artifacts DROP COLUMN server;
          ALTER TABLE jenkins_stages DROP COLUMN server;
+         ALTER TABLE jenkins_builds DROP COLUMN revision;
+         ALTER TABLE jenkins_builds DROP COLUMN git_branch;
          UPDATE _ci_sync_state SET state = json_remove(state, '$.version');
          DELETE FROM _ci_sync_meta WHERE key LIKE 'migration:%';",
     )
