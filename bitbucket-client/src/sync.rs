@@ -41,6 +41,19 @@ fn time(value: &Option<String>) -> Value {
     Value::timestamp(value.as_deref().and_then(parse_time))
 }
 
+/// A pipeline's or step's state (`COMPLETED`, `IN_PROGRESS`, ...).
+fn state_name(state: Option<&crate::models::PipelineState>) -> Value {
+    state
+        .and_then(|s| s.name.as_ref())
+        .map(|n| n.as_str().to_owned())
+        .into()
+}
+
+/// A completed pipeline's or step's result (`SUCCESSFUL`, `FAILED`, ...).
+fn result_name(state: Option<&crate::models::PipelineState>) -> Value {
+    state.and_then(|s| s.result.as_ref()?.name.clone()).into()
+}
+
 fn raw(value: &cidata_core::raw::RawJson) -> Value {
     Value::Json(value.get().to_owned())
 }
@@ -249,12 +262,10 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
             r.item.build_number.into()
         }),
         ColumnDef::new("state", ColumnType::Text, |r| {
-            let state = r.item.state.as_ref().and_then(|s| s.name.as_ref());
-            state.map(|n| n.as_str().to_owned()).into()
+            state_name(r.item.state.as_ref())
         }),
         ColumnDef::new("result", ColumnType::Text, |r| {
-            let state = r.item.state.as_ref();
-            state.and_then(|s| s.result.as_ref()?.name.clone()).into()
+            result_name(r.item.state.as_ref())
         }),
         ColumnDef::new("trigger_type", ColumnType::Text, |r| {
             let trigger = r.item.trigger.as_ref();
@@ -326,12 +337,10 @@ pub static STEPS: TableDef<StepRow> = TableDef {
         }),
         ColumnDef::new("name", ColumnType::Text, |r| text(&r.item.name)),
         ColumnDef::new("state", ColumnType::Text, |r| {
-            let state = r.item.state.as_ref().and_then(|s| s.name.as_ref());
-            state.map(|n| n.as_str().to_owned()).into()
+            state_name(r.item.state.as_ref())
         }),
         ColumnDef::new("result", ColumnType::Text, |r| {
-            let state = r.item.state.as_ref();
-            state.and_then(|s| s.result.as_ref()?.name.clone()).into()
+            result_name(r.item.state.as_ref())
         }),
         ColumnDef::new("started_on", ColumnType::Timestamp, |r| {
             time(&r.item.started_on)
