@@ -5,6 +5,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use cidata_core::raw::Keyed;
 use cidata_core::{
     Auth, BaseUrl, Cursor, HttpClient, HttpClientBuilder, Next, Page, PageLimits, Result,
     RetryPolicy, Url, paginate,
@@ -189,19 +190,19 @@ impl fmt::Debug for Bitbucket {
 }
 
 /// One page of a Bitbucket list. `next` is absent on the last page (and on pipeline and step
-/// pages, where Bitbucket leaves it out: those are paged by number).
+/// pages, where Bitbucket leaves it out: those are paged by number). `values` is required: a page
+/// without it (`{}`, `{"values": null}` from a proxy) is an error, never an empty last page.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 struct ListPage<T> {
-    #[serde(
-        default = "Vec::new",
-        deserialize_with = "cidata_core::raw::vec_or_null"
-    )]
-    values: Vec<T>,
+    values: Vec<Keyed<T>>,
     #[serde(default)]
     next: Option<String>,
     #[serde(default)]
     page: Option<i64>,
+    /// The server's count of the list's items (not on every list; Prism makes it negative).
+    #[serde(default)]
+    size: Option<i64>,
 }
 
 /// How a list goes to its next page.
@@ -264,8 +265,10 @@ impl Bitbucket {
         self.http.get_json(self.url(path, &[])?).await
     }
 
-    /// Every item of the list at `path`, following `next` links (never to another origin; a
-    /// repeated link ends the list).
+    /// Every item of the list at `path`, following `next` links (never to another origin). The
+    /// list is whole or the stream ends with an error ([`cidata_core::paginate`]): a page without
+    /// `values`, a repeated link, a page of items already listed (`?page=` ignored), a 404 after
+    /// the first page, more pages than the server's `size` allows.
     pub fn list<T>(
         &self,
         path: String,
@@ -313,7 +316,7 @@ impl Bitbucket {
                             (client.url(&path, &query)?, number)
                         }
                     };
-                    let page: ListPage<T> = client.http.get_json(url).await?;
+                    let page: ListPage<T> = client.http.get_json(url.clone()).await?;
                     // Full by the size asked for, not the one the page claims (a bogus claim must
                     // not keep the paging going).
                     let full = page.values.len() as i64 >= asked.max(1);
@@ -325,10 +328,10 @@ impl Bitbucket {
                         }
                         _ => Next::End,
                     };
-                    Ok(Page {
-                        items: page.values,
-                        next,
-                    })
+                    let total = page.size.and_then(|n| u64::try_from(n).ok());
+                    Ok(Page::keyed(page.values, next)
+                        .with_total(total)
+                        .fetched_from(url))
                 }
             },
         );

@@ -4,6 +4,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use cidata_core::raw::Keyed;
 use cidata_core::{
     Auth, BaseUrl, Cursor, Error, ErrorKind, HttpClient, HttpClientBuilder, Next, Page, PageLimits,
     Request, Result, RetryPolicy, Url, paginate,
@@ -163,15 +164,13 @@ impl fmt::Debug for CircleCi {
     }
 }
 
-/// One page of a CircleCI list. `next_page_token` may be null, empty or missing on the last page.
+/// One page of a CircleCI list. `next_page_token` may be null, empty or missing on the last page;
+/// `items` is required: a page without it (`{}`, `{"items": null}`, `{"message": ...}` from a
+/// proxy) is an error, never an empty last page.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: DeserializeOwned"))]
 struct ListPage<T> {
-    #[serde(
-        default = "Vec::new",
-        deserialize_with = "cidata_core::raw::vec_or_null"
-    )]
-    items: Vec<T>,
+    items: Vec<Keyed<T>>,
     #[serde(default)]
     next_page_token: Option<String>,
 }
@@ -230,7 +229,10 @@ impl CircleCi {
     }
 
     /// Every item of a CircleCI list at `path`, page after page (`page-token`), as a stream.
-    /// A repeated token ends it (Prism's static token is always `"string"`).
+    /// The list is whole or the stream ends with an error ([`cidata_core::paginate`]): a page
+    /// without `items`, a repeated token (Prism's static token is always `"string"`), a page of
+    /// items already listed, a 404 after the first page are [`ErrorKind::IncompleteList`] or
+    /// [`ErrorKind::Decode`] errors naming the URL.
     pub fn list<T>(
         &self,
         path: String,
@@ -253,15 +255,13 @@ impl CircleCi {
                     }
                     let pairs: Vec<(&str, &str)> =
                         query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    let page: ListPage<T> = client.get_json(&path, &pairs).await?;
+                    let url = client.url(&path, &pairs)?;
+                    let page: ListPage<T> = client.http.get_json(url.clone()).await?;
                     let next = match page.next_page_token {
                         Some(token) if !token.is_empty() => Next::Token(token),
                         _ => Next::End,
                     };
-                    Ok(Page {
-                        items: page.items,
-                        next,
-                    })
+                    Ok(Page::keyed(page.items, next).fetched_from(url))
                 }
             },
         );

@@ -36,6 +36,10 @@ pub enum ErrorKind {
     ForeignOrigin,
     /// A paginated listing went over its page cap.
     PageLimit,
+    /// A paginated listing could not be read whole: a page after the first failed (a 404 there
+    /// does not mean "no more"), a cursor came back that was already used, or a page brought no
+    /// item the listing had not already given. Never the end of a list: what was read is a part.
+    IncompleteList,
     /// The caller's input (a URL, a name, a configuration value) was invalid.
     InvalidInput,
     /// An operation waited longer than its deadline (not an HTTP timeout: see [`ErrorKind::Transport`]).
@@ -66,6 +70,7 @@ impl ErrorKind {
             ErrorKind::UnexpectedContent => "unexpected content",
             ErrorKind::ForeignOrigin => "refused URL of another origin",
             ErrorKind::PageLimit => "page limit reached",
+            ErrorKind::IncompleteList => "listing cut short",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Protocol => "protocol error",
@@ -179,6 +184,13 @@ impl Error {
     /// Sets the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// Changes the kind (keeps everything else): a 404 on page 2 of a listing is not "not found"
+    /// but [`ErrorKind::IncompleteList`].
+    pub fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.inner.kind = kind;
         self
     }
 

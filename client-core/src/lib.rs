@@ -18,6 +18,7 @@
 mod auth;
 mod error;
 mod json_path;
+mod list_guard;
 mod origin;
 mod paginate;
 pub mod raw;
@@ -30,6 +31,7 @@ mod transport;
 
 pub use auth::{Auth, encode_base64};
 pub use error::{BODY_SNIPPET_LIMIT, Error, ErrorKind, Result, redact_url, short_url};
+pub use list_guard::{ListGuard, MAX_EMPTY_PAGES_IN_A_ROW, PageFacts, item_key};
 pub use origin::BaseUrl;
 pub use paginate::{Cursor, Next, Page, PageLimits, items, paginate};
 pub use read_ahead::read_ahead;

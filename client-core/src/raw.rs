@@ -125,6 +125,27 @@ impl Serialize for RawJson {
     }
 }
 
+/// An item of a list with its identity ([`item_key`](crate::item_key) of its JSON text), for the
+/// paginator's check that a page brings items not listed before ([`Page::keyed`](crate::Page::keyed)).
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    /// The identity.
+    pub key: u64,
+    /// The item.
+    pub item: T,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Keyed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawJson::deserialize(d)?;
+        let item = parse_raw(&raw)?;
+        Ok(Keyed {
+            key: crate::item_key(raw.get()),
+            item,
+        })
+    }
+}
+
 /// Decodes `T` from raw JSON; a failure names the path inside this value. Used by [`raw_model!`].
 #[doc(hidden)]
 pub fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson) -> Result<T, E> {

@@ -120,15 +120,23 @@ impl BuildListing {
                         std::sync::atomic::Ordering::Relaxed,
                     );
                     let progressed = page_lowest.is_some_and(|n| n < before);
-                    let next = if full && progressed {
+                    // A page that brings no lower number comes from a server that ignores
+                    // `{M,N}`: its `allBuilds` is then the whole list, already given by the
+                    // first page, so the listing is complete and ends here.
+                    if !progressed && start > skip {
+                        return Ok(Page::new(Vec::new(), Next::End));
+                    }
+                    let next = if full {
                         Next::Token((start + size).to_string())
                     } else {
                         Next::End
                     };
-                    Ok(Page {
-                        items: page.all_builds,
-                        next,
-                    })
+                    let keys = page
+                        .all_builds
+                        .iter()
+                        .map(|b| b.number.unwrap_or(u64::MAX))
+                        .collect();
+                    Ok(Page::new(page.all_builds, next).with_keys(keys))
                 }
             },
         );

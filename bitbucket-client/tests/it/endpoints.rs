@@ -181,3 +181,60 @@ async fn uuids_keep_their_braces_and_errors_carry_the_message() {
         "{err}"
     );
 }
+
+/// A proxy's or a gateway's answer as page 2 of a list, a repeated `next`, a `?page=` the server
+/// ignores: each an error naming the page, never the end of the list.
+#[tokio::test]
+async fn a_second_page_that_breaks_the_list_is_an_error_naming_it() {
+    let second: [(&str, Option<serde_json::Value>, u16, ErrorKind); 5] = [
+        ("{}", Some(json!({})), 200, ErrorKind::Decode),
+        (
+            "values null",
+            Some(json!({"values": null})),
+            200,
+            ErrorKind::Decode,
+        ),
+        ("404", None, 404, ErrorKind::IncompleteList),
+        (
+            "the same page again (?page= ignored)",
+            Some(json!({"pagelen": 10, "values": repos(0..10), "next": "NEXT3"})),
+            200,
+            ErrorKind::IncompleteList,
+        ),
+        (
+            "a next link already followed",
+            Some(json!({"pagelen": 10, "values": repos(10..20), "next": "NEXT2"})),
+            200,
+            ErrorKind::IncompleteList,
+        ),
+    ];
+    for (what, body, status, kind) in second {
+        let (server, bitbucket) = setup().await;
+        let next = |n: u32| format!("{}/2.0/repositories/acme?page={n}", server.uri());
+        Mock::given(path("/2.0/repositories/acme"))
+            .and(query_param_is_missing("page"))
+            .respond_with(page(repos(0..10), Some(next(2))))
+            .mount(&server)
+            .await;
+        let answer = match body {
+            Some(body) => test_support::json(
+                body.to_string()
+                    .replace("NEXT3", &next(3))
+                    .replace("NEXT2", &next(2)),
+            ),
+            None => ResponseTemplate::new(status),
+        };
+        Mock::given(path("/2.0/repositories/acme"))
+            .and(query_param("page", "2"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let err = bitbucket
+            .repositories("acme", &Query::new())
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        assert!(err.to_string().contains("page=2"), "{what}: {err}");
+    }
+}

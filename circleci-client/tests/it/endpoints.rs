@@ -61,7 +61,7 @@ async fn pipelines_follow_page_tokens_with_the_slug_as_one_segment() {
 }
 
 #[tokio::test]
-async fn a_repeated_or_missing_token_ends_the_list() {
+async fn a_repeated_token_is_an_error_and_a_missing_one_ends_the_list() {
     let (server, circleci) = setup().await;
     // Prism's static token: the same "string" on every page.
     Mock::given(path("/api/v2/pipeline/p1/workflow"))
@@ -72,11 +72,15 @@ async fn a_repeated_or_missing_token_ends_the_list() {
         .expect(2)
         .mount(&server)
         .await;
-    let workflows: Vec<_> = circleci.workflows("p1").try_collect().await.unwrap();
+    let err = circleci
+        .workflows("p1")
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
     assert_eq!(
-        workflows.len(),
-        2,
-        "the page with the repeated token, once more, then the end"
+        err.kind(),
+        ErrorKind::IncompleteList,
+        "the same page again is no end: {err}"
     );
     // Some job lists leave `next_page_token` out.
     Mock::given(path("/api/v2/workflow/w1/job"))
@@ -188,4 +192,69 @@ async fn errors_are_typed_and_never_show_the_token() {
     let shown = format!("{err} {err:#} {err:?} {circleci:?}");
     assert!(shown.contains("You must log in first."), "{shown}");
     assert!(!shown.contains("secret-token"), "{shown}");
+}
+
+/// A proxy's or a gateway's answer as page 2 of a list: never an empty last page.
+#[tokio::test]
+async fn a_second_page_without_items_or_not_found_is_an_error_naming_it() {
+    let list = "/api/v2/project/gh%2Facme%2Fweb/pipeline";
+    let second: [(&str, ResponseTemplate, ErrorKind); 4] = [
+        ("{}", test_support::json("{}"), ErrorKind::Decode),
+        (
+            "items null",
+            test_support::json(r#"{"items": null, "next_page_token": null}"#),
+            ErrorKind::Decode,
+        ),
+        (
+            "a message",
+            test_support::json(r#"{"message": "Internal error"}"#),
+            ErrorKind::Decode,
+        ),
+        ("404", ResponseTemplate::new(404), ErrorKind::IncompleteList),
+    ];
+    for (what, answer, kind) in second {
+        let (server, circleci) = setup().await;
+        Mock::given(path(list))
+            .and(query_param_is_missing("page-token"))
+            .respond_with(page(json!([{"id": "p2", "number": 2}]), Some("t2")))
+            .mount(&server)
+            .await;
+        Mock::given(path(list))
+            .and(query_param("page-token", "t2"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let err = circleci
+            .pipelines(&slug(), None)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        assert!(err.to_string().contains("page-token=t2"), "{what}: {err}");
+    }
+}
+
+/// A fresh token on every page over the same items: stopped at page 2, not after 100,000 pages.
+#[tokio::test]
+async fn fresh_tokens_over_the_same_items_stop_at_once() {
+    let (server, circleci) = setup().await;
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let count = served.clone();
+    Mock::given(path("/api/v2/pipeline/p1/workflow"))
+        .respond_with(move |_: &wiremock::Request| {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            page(
+                json!([{"id": "w1", "status": "success"}]),
+                Some(&format!("t{n}")),
+            )
+        })
+        .mount(&server)
+        .await;
+    let err = circleci
+        .workflows("p1")
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IncompleteList, "{err}");
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

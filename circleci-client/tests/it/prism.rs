@@ -1,6 +1,8 @@
 //! Conformance with the specification: against Prism serving `circleci-v2.openapi.json`, every
 //! in-scope endpoint decodes (static examples, and generated data for 20 seeds), every list ends
-//! (Prism repeats the token `"string"`), and 401 / 404 are typed errors.
+//! whole or with a typed error (Prism repeats the token `"string"` over the same items: a listing
+//! that never moves is [`ErrorKind::IncompleteList`], never an end), and 401 / 404 are typed
+//! errors.
 
 use cidata_circleci::{
     CircleCi, ErrorKind, InsightsQuery, ProjectSlug, RerunOptions, Result, TriggerOptions,
@@ -21,12 +23,19 @@ fn client(server: &PrismServer) -> CircleCi {
         .unwrap()
 }
 
+/// The items of a list up to its end, or up to the [`ErrorKind::IncompleteList`] error that a
+/// mock's list that never moves must end with; any other error fails the test.
 async fn all<T>(stream: impl Stream<Item = Result<T>>, what: &str) -> usize {
-    let items: Vec<T> = stream
-        .try_collect()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e:#}"));
-    items.len()
+    let mut stream = std::pin::pin!(stream);
+    let mut n = 0;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return n,
+            Err(e) if e.kind() == ErrorKind::IncompleteList => return n,
+            Err(e) => panic!("{what}: {e:#}"),
+        }
+    }
 }
 
 /// Reads every in-scope endpoint; panics naming the first that fails.
@@ -119,9 +128,17 @@ async fn static_examples_decode_lists_end_and_errors_are_typed() {
     let server = PrismServer::start(SPEC, false, None);
     let circleci = client(&server);
     read_everything(&circleci).await;
-    // The static token is "string" on every page: two pages (the second repeats it), then the end.
+    // The static token is "string" on every page, over the same item: page 1, then an error
+    // naming page 2, not a list of two.
     let slug: ProjectSlug = "gh/acme/web".parse().unwrap();
-    assert_eq!(all(circleci.pipelines(&slug, None), "pipelines").await, 2);
+    let err = circleci
+        .pipelines(&slug, None)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IncompleteList, "{err}");
+    assert!(err.to_string().contains("page-token=string"), "{err}");
+    assert_eq!(all(circleci.pipelines(&slug, None), "pipelines").await, 1);
     assert!(circleci.stats().snapshot().requests > 30);
 
     let anonymous = CircleCi::builder().base_url(server.url()).build().unwrap();
