@@ -316,8 +316,10 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
         }),
         // Which configured account wrote the row (several may share the tables).
         ColumnDef::source_name("server"),
+        // When a pipeline held as not final answered 404: gone, not forgotten.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// `bitbucket_steps` (with the `pipeline_steps` option: one request per pipeline read).
@@ -567,6 +569,21 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// What a report of a pipeline number that makes no sense says.
+const REJECTED_NUMBER: &str = "the number is far beyond every other pipeline's: the checkpoint does not move to it, and the pipeline is read again next run";
+
+/// What a report of an update time that makes no sense says.
+const REJECTED_TIME: &str =
+    "its update time is in the future: the cursor does not move to it, and it is read again next run";
+
+fn report(partition: &str, item: String, problem: String) -> Operation {
+    Operation::Report(cidata_sync::ItemReport {
+        partition: partition.to_owned(),
+        item,
+        problem,
+    })
+}
+
 fn workspace_key(slug: &str) -> String {
     format!("workspace:{slug}")
 }
@@ -629,12 +646,10 @@ impl BitbucketSource {
         pipeline_number: Option<i64>,
         synced_at: i64,
     ) -> Result<Vec<Operation>> {
+        // A pipeline just read has steps: a 404 for them is an error (the partition is read
+        // again next run), never "no steps".
         let listed = self.client.pipeline_steps(workspace, slug, pipeline);
-        let steps: Vec<PipelineStep> = match listed.try_collect().await {
-            Ok(steps) => steps,
-            Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(api(e)),
-        };
+        let steps: Vec<PipelineStep> = listed.try_collect().await.map_err(api)?;
         steps
             .into_iter()
             .map(|item| {
@@ -681,6 +696,8 @@ impl BitbucketSource {
                 let pending: BTreeSet<String> = previous.pending_pipelines.iter().cloned().collect();
                 let mut seen = BTreeSet::new();
                 let mut still_pending = Vec::new();
+                let mut numbers = Vec::new();
+                let partition = repository_key(&p.uuid);
                 let query = Query::new().sort_desc("created_on");
                 let listed = source.client.pipelines(&p.workspace, &p.slug, &query);
                 let mut listed = std::pin::pin!(listed);
@@ -702,7 +719,7 @@ impl BitbucketSource {
                         break;
                     }
                     seen.insert(uuid.clone());
-                    state.newest_pipeline = state.newest_pipeline.max(pipeline.build_number);
+                    numbers.extend(pipeline.build_number);
                     if !pipeline.is_final() {
                         still_pending.push(uuid.clone());
                     }
@@ -728,11 +745,21 @@ impl BitbucketSource {
                                 }
                             }
                         }
-                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        // Gone: it cannot change any more. Marked and reported, not forgotten.
+                        Err(e) if e.kind() == ErrorKind::NotFound => {
+                            yield Operation::SoftDelete { table: PIPELINES.name.into(), key: vec![Value::Text(uuid.clone())], at_ms: now_ms() };
+                            yield report(&partition, format!("pipeline {uuid} of {}/{}", p.workspace, p.slug), format!("not final when last read, now gone ({e}): marked deleted"));
+                        }
                         Err(e) => Err(api(e))?,
                     }
                 }
                 state.pending_pipelines = still_pending;
+                // The newest number moves only by numbers that make sense.
+                let moved = cidata_sync::advance_mark(previous.newest_pipeline, numbers, cidata_sync::MarkRule::SEQUENCE);
+                state.newest_pipeline = moved.mark;
+                for number in moved.rejected {
+                    yield report(&partition, format!("pipeline number {number} of {}/{}", p.workspace, p.slug), REJECTED_NUMBER.into());
+                }
             }
             if let Some(listed) = pull_requests {
                 let mut listed = std::pin::pin!(listed);
@@ -745,7 +772,12 @@ impl BitbucketSource {
                         Err(e) => Err(api(e))?,
                     };
                     let updated = pr.updated_on.as_deref().and_then(parse_time);
-                    state.pull_request_cursor_ms = state.pull_request_cursor_ms.max(updated);
+                    let moved = cidata_sync::advance_mark(state.pull_request_cursor_ms, updated, cidata_sync::MarkRule::time(synced_at));
+                    state.pull_request_cursor_ms = moved.mark;
+                    if !moved.rejected.is_empty() {
+                        let id = pr.id.map_or_else(|| "?".to_owned(), |id| id.to_string());
+                        yield report(&repository_key(&p.uuid), format!("pull request {id} of {}/{}", p.workspace, p.slug), REJECTED_TIME.into());
+                    }
                     yield Operation::Upsert(PULL_REQUESTS.record(&PullRequestRow { item: pr, repository_uuid: p.uuid.clone(), synced_at })?);
                 }
                 state.pull_request_cursor_ms = state.pull_request_cursor_ms.or(Some(from));
@@ -834,7 +866,11 @@ impl Source for BitbucketSource {
                 while let Some(repo) = repositories.try_next().await.map_err(api)? {
                     let (Some(uuid), Some(repo_slug)) = (repo.uuid.clone(), repo.slug.clone()) else { continue };
                     let updated = repo.updated_on.as_deref().and_then(parse_time);
-                    next.cursor_ms = next.cursor_ms.max(updated);
+                    let moved = cidata_sync::advance_mark(next.cursor_ms, updated, cidata_sync::MarkRule::time(synced_at));
+                    next.cursor_ms = moved.mark;
+                    if !moved.rejected.is_empty() {
+                        yield Discovery::Operation(report(&workspace_key(&slug), format!("repository {uuid} ({slug}/{repo_slug})"), REJECTED_TIME.into()));
+                    }
                     listed.insert(uuid.clone());
                     // Decided by the repository's own checkpoint, committed with its rows: a run
                     // killed before a repository was read reads it next time.

@@ -147,8 +147,10 @@ pub static PIPELINES: TableDef<PipelineRow> = TableDef {
         }),
         // Which configured account wrote the row (several may share the tables).
         ColumnDef::source_name("server"),
+        // When a pipeline held as not final answered 404: gone, not forgotten.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// `circleci_workflows`.
@@ -339,10 +341,20 @@ fn job_is_final(row: &JobRow) -> bool {
     row.workflow_final || row.job.status.as_ref().is_some_and(|s| s.is_final())
 }
 
-/// A pipeline is final when its setup ended and every workflow is final.
-fn pipeline_is_final(pipeline: &Pipeline, workflows: &[Workflow]) -> bool {
+/// How long a pipeline may show no workflow before "none" is taken as final (every workflow
+/// filtered out by branch filters): CircleCI adds a pipeline's workflows within seconds.
+const NO_WORKFLOWS_SETTLE_MS: i64 = 3_600_000;
+
+/// A pipeline is final when its own state says so (errored), or when its setup ended and every
+/// workflow is final. With no workflow (yet), only once it is older than
+/// [`NO_WORKFLOWS_SETTLE_MS`]: an empty list read a moment after creation is no end.
+fn pipeline_is_final(pipeline: &Pipeline, workflows: &[Workflow], now_ms: i64) -> bool {
     match pipeline.state {
         Some(PipelineState::Errored) => true,
+        Some(PipelineState::Created) if workflows.is_empty() => {
+            let created = pipeline.created_at.as_deref().and_then(parse_time);
+            created.is_some_and(|c| now_ms.saturating_sub(c) >= NO_WORKFLOWS_SETTLE_MS)
+        }
         Some(PipelineState::Created) => workflows.iter().all(Workflow::is_final),
         _ => false,
     }
@@ -482,6 +494,31 @@ struct PipelineRead {
     pending: Option<PendingPipeline>,
     pending_workflows: Vec<String>,
     recent: Vec<RecentWorkflow>,
+}
+
+impl PipelineRead {
+    /// A pipeline held as not final (or with a rerun) that now answers 404: marked deleted
+    /// (`deleted_at`) and reported; it is no longer pending.
+    fn vanished(id: &str, partition: &str, error: &cidata_core::Error) -> PipelineRead {
+        PipelineRead {
+            ops: vec![
+                Operation::SoftDelete {
+                    table: PIPELINES.name.into(),
+                    key: vec![Value::Text(id.to_owned())],
+                    at_ms: now_ms(),
+                },
+                Operation::Report(cidata_sync::ItemReport {
+                    partition: partition.to_owned(),
+                    item: format!("pipeline {id}"),
+                    problem: format!("not final when last read, now gone ({error}): marked deleted"),
+                }),
+            ],
+            number: None,
+            pending: None,
+            pending_workflows: Vec::new(),
+            recent: Vec::new(),
+        }
+    }
 }
 
 /// Why a pipeline is read in this run.
@@ -625,7 +662,7 @@ impl CircleCiSource {
                 ops.push(Operation::Upsert(JOBS.record(&row)?));
             }
         }
-        let is_final = pipeline_is_final(&pipeline, &workflows);
+        let is_final = pipeline_is_final(&pipeline, &workflows, synced_at);
         let number = pipeline.number;
         for workflow in workflows {
             ops.push(Operation::Upsert(WORKFLOWS.record(&WorkflowRow {
@@ -757,16 +794,18 @@ impl CircleCiSource {
             // The listing runs ahead in a task of its own, so that the next page is fetched
             // while pipelines are read, not when a reader is free and waits for it.
             let to_read = cidata_core::read_ahead(to_read, 4 * source.client.concurrency());
+            let partition = project_key(&slug);
             let reads = to_read.map_ok(|item: ToRead| {
                 let source = source.clone();
                 let known_final = known_final.clone();
+                let partition = partition.clone();
                 async move {
                     let pipeline = match item {
                         ToRead::Listed(pipeline) => *pipeline,
                         ToRead::Pending(id) | ToRead::Rerun(id) => match source.client.pipeline(&id).await {
                             Ok(pipeline) => pipeline,
-                            // A pipeline that is gone cannot change any more.
-                            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+                            // Gone: it cannot change any more. Marked and reported, not forgotten.
+                            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Some(PipelineRead::vanished(&id, &partition, &e))),
                             Err(e) => return Err(api(e)),
                         },
                     };
@@ -776,23 +815,35 @@ impl CircleCiSource {
             let mut reads = std::pin::pin!(reads);
             let mut state = ProjectState { version: STATE_VERSION, newest: previous.newest, ..ProjectState::default() };
             let mut recent: BTreeMap<String, RecentWorkflow> = previous.recent.into_iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| (r.id.clone(), r)).collect();
+            let mut numbers = Vec::new();
             while let Some(read) = reads.try_next().await? {
                 let Some(read) = read else { continue };
                 for op in read.ops {
                     yield op;
                 }
-                state.newest = state.newest.max(read.number);
+                numbers.extend(read.number);
                 state.pending.extend(read.pending);
                 state.pending_workflows.extend(read.pending_workflows);
                 for r in read.recent {
                     recent.insert(r.id.clone(), r);
                 }
             }
+            // The newest number moves only by numbers that make sense (one 2^63-1 would make
+            // every later pipeline look held).
+            let moved = cidata_sync::advance_mark(previous.newest, numbers, cidata_sync::MarkRule::SEQUENCE);
+            state.newest = moved.mark;
+            for number in moved.rejected {
+                yield Operation::Report(cidata_sync::ItemReport {
+                    partition: partition.clone(),
+                    item: format!("pipeline number {number} of {slug}"),
+                    problem: "the number is far beyond every other pipeline's: the checkpoint does not move to it, and the pipeline is read again next run".into(),
+                });
+            }
             state.recent = recent.into_values().collect();
             state.pending.sort_by_key(|p| std::cmp::Reverse(p.number));
             let non_final = state.pending_workflows.len() as u64;
             yield Operation::Checkpoint(Checkpoint {
-                partition: project_key(&slug),
+                partition: partition.clone(),
                 state: serde_json::to_value(&state).map_err(|e| Error::Record(e.to_string()))?,
                 non_final,
             });

@@ -143,6 +143,7 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
         registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .fmt_fields(terminal::safe_fields())
                     .with_writer(indicatif.get_stderr_writer())
                     .with_ansi(colour)
                     .with_target(false),
@@ -153,6 +154,7 @@ fn init_logs(quiet: bool, verbose: u8, bars: bool) {
         registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .fmt_fields(terminal::safe_fields())
                     .with_writer(std::io::stderr)
                     .with_ansi(colour)
                     .with_target(false),

@@ -37,6 +37,11 @@ impl RunReport {
                     .iter()
                     .map(|(partition, error)| json!({"partition": partition, "error": error}))
                     .collect();
+                let reported: Vec<Value> = stats
+                    .reported
+                    .iter()
+                    .map(|r| json!({"partition": r.partition, "item": r.item, "problem": r.problem}))
+                    .collect();
                 json!({
                     "kind": kind,
                     "name": name,
@@ -51,6 +56,7 @@ impl RunReport {
                     "duration_ms": u64::try_from(stats.duration.as_millis()).unwrap_or(u64::MAX),
                     "tables": tables,
                     "failed_partitions": failed,
+                    "reported": reported,
                 })
             }
             Err(e) => json!({"kind": kind, "name": name, "ok": false, "error": e.to_string()}),

@@ -230,6 +230,14 @@ pub fn summary(stats: &RunStats, tables: &[TableSchema], words: Vocabulary) -> V
         words.non_final,
         stats.duration.as_secs_f64()
     ));
+    if !stats.reported.is_empty() {
+        lines.push(format!(
+            "  {} items reported, not trusted (see the warnings), first: {}: {}",
+            stats.reported.len(),
+            crate::terminal::safe(&stats.reported[0].item),
+            crate::terminal::safe(&stats.reported[0].problem)
+        ));
+    }
     lines
 }
 

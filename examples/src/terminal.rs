@@ -21,6 +21,24 @@ pub fn safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// How every log line's fields are written: each value through [`safe`], so that no log line,
+/// now or added later, can print server text raw (a job name holding a newline and `error:`
+/// would print a fake error line; an escape sequence could clear the screen). The message comes
+/// first, then `name=value` fields, as tracing's default formatter writes them.
+pub fn safe_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = safe(&text);
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
 /// JSON text with DEL and the C1 controls escaped too (`serde_json` escapes only those below
 /// U+0020); still the same JSON value.
 pub fn escape_json_controls(json: &[u8]) -> Cow<'_, [u8]> {

@@ -56,6 +56,9 @@ pub struct RunStats {
     pub failed_partitions: Vec<(String, String)>,
     /// Items not final yet (running builds), carried over to be read again next run.
     pub non_final: u64,
+    /// Items the source reported instead of trusting (a number that makes no sense, an item
+    /// that breaks its listing's contract); each was logged as a warning.
+    pub reported: Vec<crate::record::ItemReport>,
     /// HTTP requests sent by the source.
     pub requests: u64,
     /// Retried attempts.
@@ -218,6 +221,10 @@ impl Engine {
                 let mut stream = source.discover(state);
                 while let Some(item) = stream.next().await {
                     match item? {
+                        Discovery::Operation(Operation::Report(report)) => {
+                            tracing::warn!(partition = %report.partition, item = %report.item, problem = %report.problem, "item reported, not trusted");
+                            lock(&stats).reported.push(report);
+                        }
                         Discovery::Operation(op) => send(&tx, op).await?,
                         Discovery::Partition(p) => {
                             found += 1;
@@ -264,6 +271,11 @@ impl Engine {
                         };
                         if let Operation::Checkpoint(cp) = &op {
                             lock(&stats).non_final += cp.non_final;
+                        }
+                        if let Operation::Report(report) = op {
+                            tracing::warn!(partition = %report.partition, item = %report.item, problem = %report.problem, "item reported, not trusted");
+                            lock(&stats).reported.push(report);
+                            continue;
                         }
                         if send(&tx, op).await.is_err() {
                             // The destination stopped: the run ends with its error, and this

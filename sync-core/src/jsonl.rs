@@ -216,6 +216,8 @@ impl Destination for JsonLinesDestination {
                         .or_insert_with(TableCounts::default)
                         .upserted += 1;
                 }
+                // Reports are the engine's; nothing to write.
+                Operation::Report(_) => {}
                 Operation::SoftDelete { table, key, at_ms } => {
                     let t = self.tables.get(&**table).ok_or_else(|| {
                         Error::Record(format!("table `{table}` was not prepared"))

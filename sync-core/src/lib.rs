@@ -13,6 +13,7 @@ mod source;
 mod sqlite;
 mod table_def;
 pub mod views;
+mod watermark;
 
 pub use destination::{
     Destination, DestinationUrl, OpenOptions, POSTGRES_SUPPORTED, State, TableCounts, WriteStats,
@@ -24,12 +25,13 @@ pub use migration::Migration;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDestination;
 pub use record::{
-    Checkpoint, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms, timestamp_text,
+    Checkpoint, ItemReport, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms, timestamp_text,
 };
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};
 pub use sqlite::{STATE_TABLE, SqliteDestination};
 pub use table_def::{ColumnDef, TableDef};
+pub use watermark::{Advanced, MarkRule, advance_mark};
 
 /// The SQLite bindings the destination uses, for queries of one's own with the same version.
 pub use rusqlite;

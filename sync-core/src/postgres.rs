@@ -603,10 +603,12 @@ impl Destination for PostgresDestination {
                         flush(&mut tx, &mut pending, &mut stats, &mut abort)?;
                     }
                     Operation::Checkpoint(_) => {}
+                    // Reports are the engine's; nothing to write.
+                    Operation::Report(_) => continue,
                 }
                 count_statement(&mut abort);
                 match op {
-                    Operation::Upsert(_) => {}
+                    Operation::Upsert(_) | Operation::Report(_) => {}
                     Operation::SoftDelete { table, key, at_ms } => {
                         let t = tables.get(&**table).ok_or_else(|| {
                             Error::Record(format!("table `{table}` was not prepared"))

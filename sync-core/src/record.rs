@@ -239,6 +239,21 @@ pub enum Operation {
     },
     /// Save a partition's state, atomically with every operation before it.
     Checkpoint(Checkpoint),
+    /// An item the source could not take as the server gave it (a number or time that makes no
+    /// sense, an item that breaks the listing's contract): the engine reports it (a warning and
+    /// [`RunStats::reported`](crate::RunStats::reported)); nothing is written.
+    Report(ItemReport),
+}
+
+/// An item reported by a source instead of trusted, with what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemReport {
+    /// The partition it was read in.
+    pub partition: String,
+    /// The item: its URL or its id and number.
+    pub item: String,
+    /// What was wrong with it, and what the source did instead.
+    pub problem: String,
 }
 
 impl Operation {
@@ -252,6 +267,7 @@ impl Operation {
                     matching.iter().map(|(_, v)| v.size_bytes()).sum()
                 }
                 Operation::Checkpoint(cp) => cp.partition.len() + 256,
+                Operation::Report(r) => r.partition.len() + r.item.len() + r.problem.len(),
             }
     }
 }
