@@ -573,8 +573,7 @@ fn millis(d: Duration) -> i64 {
 const REJECTED_NUMBER: &str = "the number is far beyond every other pipeline's: the checkpoint does not move to it, and the pipeline is read again next run";
 
 /// What a report of an update time that makes no sense says.
-const REJECTED_TIME: &str =
-    "its update time is in the future: the cursor does not move to it, and it is read again next run";
+const REJECTED_TIME: &str = "its update time is in the future: the cursor does not move to it, and it is read again next run";
 
 fn report(partition: &str, item: String, problem: String) -> Operation {
     Operation::Report(cidata_sync::ItemReport {

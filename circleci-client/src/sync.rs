@@ -510,7 +510,9 @@ impl PipelineRead {
                 Operation::Report(cidata_sync::ItemReport {
                     partition: partition.to_owned(),
                     item: format!("pipeline {id}"),
-                    problem: format!("not final when last read, now gone ({error}): marked deleted"),
+                    problem: format!(
+                        "not final when last read, now gone ({error}): marked deleted"
+                    ),
                 }),
             ],
             number: None,

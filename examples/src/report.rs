@@ -40,7 +40,9 @@ impl RunReport {
                 let reported: Vec<Value> = stats
                     .reported
                     .iter()
-                    .map(|r| json!({"partition": r.partition, "item": r.item, "problem": r.problem}))
+                    .map(
+                        |r| json!({"partition": r.partition, "item": r.item, "problem": r.problem}),
+                    )
                     .collect();
                 json!({
                     "kind": kind,

@@ -25,7 +25,8 @@ pub use migration::Migration;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDestination;
 pub use record::{
-    Checkpoint, ItemReport, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms, timestamp_text,
+    Checkpoint, ItemReport, Operation, Record, RecordBuilder, Value, format_timestamp, now_ms,
+    timestamp_text,
 };
 pub use schema::{Column, ColumnType, TableSchema};
 pub use source::{Discovery, RequestCounts, Source};

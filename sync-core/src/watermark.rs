@@ -92,17 +92,30 @@ mod tests {
         assert_eq!(first_run.rejected, [i64::MAX]);
         let now = 1_780_000_000_000;
         let year_275760 = 8_639_977_881_600_000;
-        let times = advance_mark(Some(now - 5_000), [now - 1_000, year_275760], MarkRule::time(now));
+        let times = advance_mark(
+            Some(now - 5_000),
+            [now - 1_000, year_275760],
+            MarkRule::time(now),
+        );
         assert_eq!(times.mark, Some(now - 1_000));
         assert_eq!(times.rejected, [year_275760]);
         // A single value far above the ceiling, on a first run: nothing to compare with, still refused.
-        assert_eq!(advance_mark(None, [i64::MAX], MarkRule::SEQUENCE).mark, None);
+        assert_eq!(
+            advance_mark(None, [i64::MAX], MarkRule::SEQUENCE).mark,
+            None
+        );
     }
 
     #[test]
     fn values_below_the_mark_change_nothing() {
         let moved = advance_mark(Some(100), [3, 99, 100], MarkRule::SEQUENCE);
-        assert_eq!(moved, Advanced { mark: Some(100), rejected: vec![] });
+        assert_eq!(
+            moved,
+            Advanced {
+                mark: Some(100),
+                rejected: vec![]
+            }
+        );
     }
 
     proptest! {

@@ -7,6 +7,7 @@
 pub mod bitbucket;
 pub mod circleci;
 mod faults;
+mod hostile;
 mod render;
 mod server;
 mod world;
@@ -14,6 +15,7 @@ mod world;
 pub use bitbucket::{BbTruth, BbWorld};
 pub use circleci::{CciTruth, CciWorld};
 pub use faults::{Fault, FaultPlan};
+pub use hostile::{HostileAnswer, HostilePlan};
 pub use render::STALE_ROOT;
 pub use server::{CONTEXT, Simulator};
 pub use world::{SimBuild, SimInput, SimJob, SimKind, SimStage, Truth, World};

@@ -12,6 +12,7 @@ mod demo;
 mod every_source;
 mod faults;
 mod hostile;
+mod hostile_lists;
 mod many_servers;
 mod postgres;
 mod secrets;

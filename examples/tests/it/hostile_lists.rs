@@ -1,0 +1,240 @@
+//! One hostile harness for every source: each list of each source, served by the simulator with
+//! each answer no API allows (`{}`, a null list, an error body under 200, a 404 for a later
+//! page, a cursor that repeats, a fresh cursor over the same items, a number of 2^63-1). A source
+//! plugs in by telling its lists ([`HostileLists`]). For every case: the run does not end as a
+//! clean success with rows missing (a list answer fails the run; a poison number is reported),
+//! an endless listing stops at once, no raw control character reaches stderr, and the next clean
+//! run gives exactly the database a clean sync gives.
+
+use cidata_cli::simulator::{BbWorld, HostileAnswer, HostilePlan};
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use crate::every_source::{assert_same, config_with, run_cmd, sqlite_normalized};
+use crate::sync::{Setup, ok, sqlite_url};
+
+/// One list of a source, as the simulator serves it.
+struct ListRoute {
+    /// For messages.
+    name: &'static str,
+    /// The end of the list's path.
+    path_ends_with: String,
+    /// A query part only a later page has (`page-token=`, `page=2`); `None`: the first page.
+    later_page: Option<&'static str>,
+    /// A query part only later pages have, absent from the first page (for a first-page plan).
+    first_page_lacks: Option<&'static str>,
+    /// The answers to serve on it.
+    answers: &'static [HostileAnswer],
+}
+
+/// What a source tells the harness: its config section, its lists, how its pages look.
+trait HostileLists {
+    /// The config section (`circleci`, `bitbucket`).
+    fn source(&self) -> &'static str;
+    /// Lines added to its config section (a page size that makes second pages).
+    fn config(&self) -> &'static str;
+    /// Prepares the simulator (a world with enough items for second pages).
+    fn prepare(&self, s: &Setup);
+    /// The key of the list in a page, and the number field of an item.
+    fn keys(&self) -> (&'static str, &'static str);
+    /// Its lists.
+    fn lists(&self, s: &Setup) -> Vec<ListRoute>;
+}
+
+/// Answers for a later page: every one that must not pass for an end.
+const LATER_PAGE: &[HostileAnswer] = &[
+    HostileAnswer::EmptyObject,
+    HostileAnswer::NullList,
+    HostileAnswer::MessageOnly,
+    HostileAnswer::NotFound,
+    HostileAnswer::RepeatedCursor,
+    HostileAnswer::FreshCursorSameItems,
+];
+
+/// Answers for the only page of a child list (a pipeline's workflows, a workflow's jobs).
+const ONLY_PAGE: &[HostileAnswer] = &[
+    HostileAnswer::EmptyObject,
+    HostileAnswer::NullList,
+    HostileAnswer::MessageOnly,
+];
+
+struct CircleCi;
+
+impl HostileLists for CircleCi {
+    fn source(&self) -> &'static str {
+        "circleci"
+    }
+    fn config(&self) -> &'static str {
+        ""
+    }
+    fn prepare(&self, _: &Setup) {}
+    fn keys(&self) -> (&'static str, &'static str) {
+        ("items", "number")
+    }
+    fn lists(&self, _: &Setup) -> Vec<ListRoute> {
+        vec![
+            ListRoute {
+                name: "pipelines, page 2",
+                path_ends_with: "/pipeline".into(),
+                later_page: Some("page-token="),
+                first_page_lacks: None,
+                answers: LATER_PAGE,
+            },
+            ListRoute {
+                name: "pipelines, page 1",
+                path_ends_with: "/pipeline".into(),
+                later_page: None,
+                first_page_lacks: Some("page-token"),
+                answers: &[HostileAnswer::PoisonNumber],
+            },
+            ListRoute {
+                name: "a pipeline's workflows",
+                path_ends_with: "/workflow".into(),
+                later_page: None,
+                first_page_lacks: None,
+                answers: ONLY_PAGE,
+            },
+            ListRoute {
+                name: "a workflow's jobs",
+                path_ends_with: "/job".into(),
+                later_page: None,
+                first_page_lacks: None,
+                answers: ONLY_PAGE,
+            },
+        ]
+    }
+}
+
+struct Bitbucket;
+
+impl HostileLists for Bitbucket {
+    fn source(&self) -> &'static str {
+        "bitbucket"
+    }
+    fn config(&self) -> &'static str {
+        "max_records_per_page = 10"
+    }
+    fn prepare(&self, s: &Setup) {
+        // Pages of 10: 12 repositories and 25 pipelines each make second and third pages.
+        s.sim.set_bitbucket(BbWorld::new(12, 25));
+    }
+    fn keys(&self) -> (&'static str, &'static str) {
+        ("values", "build_number")
+    }
+    fn lists(&self, s: &Setup) -> Vec<ListRoute> {
+        vec![
+            ListRoute {
+                name: "pipelines, page 2",
+                path_ends_with: "/pipelines".into(),
+                later_page: Some("page=2"),
+                first_page_lacks: None,
+                answers: LATER_PAGE,
+            },
+            ListRoute {
+                name: "repositories, page 2",
+                path_ends_with: format!("/repositories/{}", s.sim.bitbucket_workspace()),
+                later_page: Some("page=2"),
+                first_page_lacks: None,
+                answers: LATER_PAGE,
+            },
+            ListRoute {
+                name: "pipelines, page 1",
+                path_ends_with: "/pipelines".into(),
+                later_page: None,
+                first_page_lacks: Some("page="),
+                answers: &[HostileAnswer::PoisonNumber],
+            },
+            ListRoute {
+                name: "a pipeline's steps",
+                path_ends_with: "/steps".into(),
+                later_page: None,
+                first_page_lacks: None,
+                answers: &[
+                    HostileAnswer::EmptyObject,
+                    HostileAnswer::NullList,
+                    HostileAnswer::NotFound,
+                ],
+            },
+        ]
+    }
+}
+
+/// `ci-sync run`, killed and failing the test after a minute: an endless listing.
+async fn run(config: &Path, dest: &str) -> Output {
+    let mut cmd = run_cmd(config, dest);
+    cmd.kill_on_drop(true);
+    tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("ci-sync still ran after a minute: a listing that never ends")
+        .unwrap()
+}
+
+/// Serves every answer of every list of `source`; see the module's doc for what is checked.
+async fn every_list_of(source: &dyn HostileLists) {
+    let s = Setup::new().await;
+    source.prepare(&s);
+    let config = config_with(&s, &[source.source()], source.config());
+    let reference = s.db("reference.db");
+    ok(&run(&config, &sqlite_url(&reference)).await);
+    let want = sqlite_normalized(&reference);
+    let (list_key, number_field) = source.keys();
+    for (i, list) in source.lists(&s).into_iter().enumerate() {
+        for (j, &answer) in list.answers.iter().enumerate() {
+            let case = format!("{} {}: {answer:?}", source.source(), list.name);
+            s.sim.set_hostile(Some(HostilePlan {
+                path_ends_with: list.path_ends_with.clone(),
+                query_contains: list.later_page.map(str::to_owned),
+                query_lacks: list.first_page_lacks.map(str::to_owned),
+                answer,
+                list_key,
+                number_field,
+            }));
+            let db = s.db(&format!("hostile-{i}-{j}.db"));
+            let out = run(&config, &sqlite_url(&db)).await;
+            let served = s.sim.hostile_served();
+            s.sim.set_hostile(None);
+            let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+            assert!(served >= 1, "{case}: the plan matched no request");
+            assert!(
+                !stderr.chars().any(|c| c.is_control() && c != '\n'),
+                "{case}: a raw control character on stderr: {stderr:?}"
+            );
+            if answer == HostileAnswer::PoisonNumber {
+                // Rows are all there; the number is reported, and the checkpoint did not take it.
+                ok(&out);
+                assert!(stderr.contains("reported"), "{case}: {stderr}");
+            } else {
+                assert!(
+                    !out.status.success(),
+                    "{case}: a cut listing passed for a whole one (exit 0):\n{stderr}"
+                );
+                assert!(
+                    stderr.contains("http://127.0.0.1"),
+                    "{case}: the error names no URL:\n{stderr}"
+                );
+            }
+            if answer == HostileAnswer::FreshCursorSameItems {
+                // Stopped at the first page that brought nothing new, in each partition.
+                assert!(served <= 40, "{case}: {served} pages served");
+            }
+            ok(&run(&config, &sqlite_url(&db)).await);
+            assert_same(
+                &sqlite_normalized(&db),
+                &want,
+                &format!("{case}, then a clean run"),
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn circleci_takes_no_hostile_answer_for_a_whole_list() {
+    every_list_of(&CircleCi).await;
+}
+
+#[tokio::test]
+async fn bitbucket_takes_no_hostile_answer_for_a_whole_list() {
+    every_list_of(&Bitbucket).await;
+}
