@@ -35,8 +35,6 @@ mod client;
 mod endpoints;
 pub mod models;
 mod query;
-#[cfg(feature = "sync")]
-pub mod sync;
 
 pub use cidata_core::{Auth, Error, ErrorKind, Result, RetryPolicy, SecretString};
 pub use client::{Bitbucket, BitbucketBuilder, DEFAULT_BASE_URL};

@@ -35,8 +35,6 @@ mod client;
 mod endpoints;
 pub mod models;
 mod slug;
-#[cfg(feature = "sync")]
-pub mod sync;
 
 pub use cidata_core::{Auth, Error, ErrorKind, Result, RetryPolicy, SecretString};
 pub use client::{CircleCi, CircleCiBuilder, DEFAULT_BASE_URL};

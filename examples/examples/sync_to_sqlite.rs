@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use cidata_jenkins::Jenkins;
+use cidata_sources::jenkins::{JenkinsSource, view_parts};
 use cidata_sync::{DestinationUrl, Engine};
 use cidata_wfapi::Wfapi;
-use cidata_wfapi::sync::{JenkinsSource, view_parts};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

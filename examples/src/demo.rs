@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cidata_bitbucket::Bitbucket;
-use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
-use cidata_circleci::sync::CircleCiSource;
 use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_cli::simulator::{Simulator, World};
 use cidata_jenkins::Jenkins;
+use cidata_sources::bitbucket::{BitbucketSource, BitbucketSyncOptions};
+use cidata_sources::circleci::CircleCiSource;
+use cidata_sources::jenkins::JenkinsSource;
 use cidata_sync::DestinationUrl;
 use cidata_wfapi::Wfapi;
-use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
 use crate::cli_error::{CliError, Settings};

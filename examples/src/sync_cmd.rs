@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cidata_bitbucket::Bitbucket;
-use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
-use cidata_circleci::sync::{CircleCiSource, CircleCiSyncOptions};
 use cidata_circleci::{CircleCi, ProjectSlug};
 use cidata_core::RetryPolicy;
 use cidata_jenkins::{Jenkins, JobFilter};
+use cidata_sources::bitbucket::{BitbucketSource, BitbucketSyncOptions};
+use cidata_sources::circleci::{CircleCiSource, CircleCiSyncOptions};
+use cidata_sources::jenkins::JenkinsSource;
 use cidata_sync::{
     Destination, DestinationUrl, Engine, OpenOptions, RunStats, Source, TableSchema,
 };
 use cidata_wfapi::Wfapi;
-use cidata_wfapi::sync::JenkinsSource;
 use clap::Args;
 
 use crate::cli_error::{CliError, Settings};
@@ -95,10 +95,7 @@ pub fn reopen_destination(target: &Target) -> Result<Box<dyn Destination>, CliEr
 
 /// Every source's parts of the `ci_runs` and `ci_steps` views.
 pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
-    let mut parts = cidata_wfapi::sync::view_parts();
-    parts.extend(cidata_circleci::sync::view_parts());
-    parts.extend(cidata_bitbucket::sync::view_parts());
-    parts
+    cidata_sources::view_parts()
 }
 
 /// Creates or replaces `ci_runs`, `ci_steps` and `ci_daily` over the tables the destination

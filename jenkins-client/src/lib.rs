@@ -37,8 +37,6 @@ mod job_pattern;
 mod listing;
 mod lookup;
 pub mod models;
-#[cfg(feature = "sync")]
-pub mod sync;
 mod tree;
 mod trigger;
 

@@ -26,8 +26,6 @@
 mod client;
 mod link;
 mod models;
-#[cfg(feature = "sync")]
-pub mod sync;
 
 pub use cidata_jenkins::{Auth, Error, ErrorKind, Result, RetryPolicy, SecretString};
 pub use client::{RunsQuery, Wfapi};

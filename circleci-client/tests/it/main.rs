@@ -5,5 +5,3 @@ mod endpoints;
 mod fixtures;
 mod prism;
 mod replay;
-#[cfg(feature = "sync")]
-mod sync;

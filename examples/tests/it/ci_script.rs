@@ -46,8 +46,8 @@ fn a_passing_run_prints_the_total_and_succeeds() {
 
 #[test]
 fn ci_run_closes_with_the_total_script() {
-    let run = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/run"))
-        .unwrap();
+    let run =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/run")).unwrap();
     let last = run.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert_eq!(last, r#"bash .ci/total "$log" "$status""#);
 }

@@ -27,10 +27,10 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::models::{
+use cidata_circleci::models::{
     Job, JobDetails, JobType, Pipeline, PipelineState, TestMetadata, Workflow, parse_time,
 };
-use crate::{CircleCi, ErrorKind, InsightsQuery, ProjectSlug};
+use cidata_circleci::{CircleCi, ErrorKind, InsightsQuery, ProjectSlug};
 
 /// A pipeline and what the sync knows of it.
 pub struct PipelineRow {
@@ -438,7 +438,8 @@ impl Default for CircleCiSyncOptions {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use cidata_circleci::{CircleCi, sync::CircleCiSource};
+/// use cidata_circleci::CircleCi;
+/// use cidata_sources::circleci::CircleCiSource;
 /// let circleci = CircleCi::builder().token("...").build()?;
 /// let source = CircleCiSource::new(circleci, vec!["gh/acme/web".parse()?]);
 /// let destination = cidata_sync::SqliteDestination::open("ci-sync.db")?;

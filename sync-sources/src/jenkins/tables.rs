@@ -3,8 +3,8 @@
 
 use cidata_sync::{ColumnDef, ColumnType, Record, Result, TableDef, TableSchema, Value};
 
-use crate::models::{Build, Job};
-use crate::{Jenkins, JobPath};
+use cidata_jenkins::models::{Build, Job};
+use cidata_jenkins::{Jenkins, JobPath};
 
 /// A `jenkins_jobs` row.
 pub struct JobRow {

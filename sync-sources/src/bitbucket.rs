@@ -28,10 +28,10 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::models::{
+use cidata_bitbucket::models::{
     Pipeline, PipelineStep, Project, PullRequest, PullRequestState, Repository, Workspace,
 };
-use crate::{Bitbucket, ErrorKind, Filter, FilterValue, Query, parse_time};
+use cidata_bitbucket::{Bitbucket, ErrorKind, Filter, FilterValue, Query, parse_time};
 
 fn text(value: &Option<String>) -> Value {
     value.clone().into()
@@ -42,7 +42,7 @@ fn time(value: &Option<String>) -> Value {
 }
 
 /// A pipeline's or step's state (`COMPLETED`, `IN_PROGRESS`, ...).
-fn state_name(state: Option<&crate::models::PipelineState>) -> Value {
+fn state_name(state: Option<&cidata_bitbucket::models::PipelineState>) -> Value {
     state
         .and_then(|s| s.name.as_ref())
         .map(|n| n.as_str().to_owned())
@@ -50,7 +50,7 @@ fn state_name(state: Option<&crate::models::PipelineState>) -> Value {
 }
 
 /// A completed pipeline's or step's result (`SUCCESSFUL`, `FAILED`, ...).
-fn result_name(state: Option<&crate::models::PipelineState>) -> Value {
+fn result_name(state: Option<&cidata_bitbucket::models::PipelineState>) -> Value {
     state.and_then(|s| s.result.as_ref()?.name.clone()).into()
 }
 
@@ -374,9 +374,9 @@ pub static STEPS: TableDef<StepRow> = TableDef {
 
 /// A step is final when completed, or when it will never run (`NOT_RUN`).
 fn step_is_final(step: &PipelineStep) -> bool {
-    step.state
-        .as_ref()
-        .is_some_and(|s| s.is_final() || s.name == Some(crate::models::PipelineStateName::NotRun))
+    step.state.as_ref().is_some_and(|s| {
+        s.is_final() || s.name == Some(cidata_bitbucket::models::PipelineStateName::NotRun)
+    })
 }
 
 /// `bitbucket_pull_requests`, keyed by repository and number (`{uuid}#12`).
@@ -546,7 +546,8 @@ pub struct RepositoryPartition {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use cidata_bitbucket::{Bitbucket, sync::{BitbucketSource, BitbucketSyncOptions}};
+/// use cidata_bitbucket::Bitbucket;
+/// use cidata_sources::bitbucket::{BitbucketSource, BitbucketSyncOptions};
 /// let bitbucket = Bitbucket::builder().api_token("alice@example.com", "...").build()?;
 /// let source = BitbucketSource::new(bitbucket, BitbucketSyncOptions::default());
 /// let destination = cidata_sync::SqliteDestination::open("ci-sync.db")?;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use cidata_bitbucket::Bitbucket;
-use cidata_bitbucket::sync::{BitbucketSource, BitbucketSyncOptions};
+use cidata_sources::bitbucket::{BitbucketSource, BitbucketSyncOptions};
 use cidata_sync::{Engine, SqliteDestination};
 use serde_json::json;
 use wiremock::matchers::{path, query_param_is_missing};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cidata_circleci::CircleCi;
-use cidata_circleci::sync::CircleCiSource;
+use cidata_sources::circleci::CircleCiSource;
 use cidata_sync::{Engine, SqliteDestination, format_timestamp, now_ms};
 use serde_json::json;
 use wiremock::matchers::{method, path, path_regex};

@@ -12,12 +12,14 @@
 //! - A job's state is its own checkpoint, committed with its rows; jobs that disappear get
 //!   `deleted_at`.
 
+pub mod tables;
+
 use std::collections::{BTreeSet, HashMap};
 
-use cidata_jenkins::models::JobKind;
-use cidata_jenkins::sync::{
+use self::tables::{
     artifacts_table, build_id, build_records, builds_table, job_record, jobs_table, scoped_id,
 };
+use cidata_jenkins::models::JobKind;
 use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use cidata_sync::{
     Checkpoint, ColumnDef, ColumnType, Discovery, Error, Migration, Operation, Record,
@@ -27,11 +29,11 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::{FlowNode, Run, RunsQuery, Status, Wfapi};
+use cidata_wfapi::{FlowNode, Run, RunsQuery, Status, Wfapi};
 
 /// A `jenkins_stages` row.
 pub struct StageRow {
-    /// The server's name (see `cidata_jenkins::sync::DEFAULT_SERVER`).
+    /// The server's name (see `tables::DEFAULT_SERVER`).
     pub server: String,
     /// The build row's id.
     pub build_id: String,
@@ -128,7 +130,7 @@ pub fn stage_id_of(build_id: &str, stage_id: &str) -> String {
     format!("{build_id}/{stage_id}")
 }
 
-/// The stages' part of the id migration (see `cidata_jenkins::sync::id_migration_statements`).
+/// The stages' part of the id migration (see `tables::id_migration_statements`).
 fn stage_id_migration_statements() -> Vec<String> {
     let len = "~migrating~".len() + 1;
     vec![
@@ -196,7 +198,8 @@ pub struct JobPartition {
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use cidata_jenkins::Jenkins;
-/// use cidata_wfapi::{Wfapi, sync::JenkinsSource};
+/// use cidata_wfapi::Wfapi;
+/// use cidata_sources::jenkins::JenkinsSource;
 /// let jenkins = Jenkins::builder("https://ci.example.com/").basic_auth("alice", "token").build()?;
 /// let source = JenkinsSource::new(Wfapi::new(jenkins));
 /// let destination = cidata_sync::DestinationUrl::parse("sqlite://ci-sync.db")?.open()?;
@@ -257,7 +260,7 @@ impl Source for JenkinsSource {
     }
 
     fn migrations(&self) -> Vec<Migration> {
-        let mut statements = cidata_jenkins::sync::id_migration_statements();
+        let mut statements = tables::id_migration_statements();
         statements.extend(stage_id_migration_statements());
         let tables = [
             "jenkins_jobs",
@@ -267,14 +270,14 @@ impl Source for JenkinsSource {
         ];
         vec![
             Migration::new(
-                cidata_jenkins::sync::ID_MIGRATION_NAME,
+                tables::ID_MIGRATION_NAME,
                 ["jenkins_builds", "jenkins_artifacts", "jenkins_stages"],
                 statements,
             ),
             Migration::new(
-                cidata_jenkins::sync::SERVER_MIGRATION_NAME,
+                tables::SERVER_MIGRATION_NAME,
                 tables,
-                cidata_jenkins::sync::server_migration_statements(&tables),
+                tables::server_migration_statements(&tables),
             ),
         ]
     }
@@ -608,5 +611,5 @@ fn steps_view_select(dialect: cidata_sync::views::Dialect) -> String {
 
 /// The Jenkins parts of the views: builds in `ci_runs`, stages in `ci_steps`.
 pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
-    vec![cidata_jenkins::sync::RUNS_VIEW, STEPS_VIEW]
+    vec![tables::RUNS_VIEW, STEPS_VIEW]
 }
