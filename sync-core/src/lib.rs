@@ -5,6 +5,7 @@ mod engine;
 mod error;
 mod jsonl;
 mod migration;
+mod newest_first;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
@@ -22,6 +23,7 @@ pub use engine::{Engine, Progress, RunStats};
 pub use error::{Error, Result, check_mass_delete};
 pub use jsonl::JsonLinesDestination;
 pub use migration::Migration;
+pub use newest_first::{Listed, NewestFirst, NumberRange};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDestination;
 pub use record::{

@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cidata_sync::{
-    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Operation, RequestCounts, Result, Source,
-    State, TableDef, TableSchema, Value, now_ms,
+    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Listed, MarkRule, NewestFirst,
+    NumberRange, Operation, RequestCounts, Result, Source, State, TableDef, TableSchema, Value,
+    now_ms,
 };
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
@@ -399,6 +400,10 @@ struct ProjectState {
     /// Workflows of the rerun lookback window, to tell a rerun from a known run.
     #[serde(default)]
     recent: Vec<RecentWorkflow>,
+    /// While a pass is under way (a run stopped half-way): the pipeline numbers it stored, which
+    /// the next pass skips (see `cidata_sync::NewestFirst`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    stored: Vec<NumberRange>,
 }
 
 /// A project to read in this run.
@@ -492,6 +497,8 @@ fn api(e: cidata_core::Error) -> Error {
 struct PipelineRead {
     ops: Vec<Operation>,
     number: Option<i64>,
+    /// Came from the listing (read, or stored by an earlier pass), for the pass's progress.
+    listed: bool,
     pending: Option<PendingPipeline>,
     pending_workflows: Vec<String>,
     recent: Vec<RecentWorkflow>,
@@ -517,6 +524,19 @@ impl PipelineRead {
                 }),
             ],
             number: None,
+            listed: false,
+            pending: None,
+            pending_workflows: Vec::new(),
+            recent: Vec::new(),
+        }
+    }
+
+    /// A listed pipeline an earlier pass stored already: nothing read, but part of the pass.
+    fn covered(number: Option<i64>) -> PipelineRead {
+        PipelineRead {
+            ops: Vec::new(),
+            number,
+            listed: true,
             pending: None,
             pending_workflows: Vec::new(),
             recent: Vec::new(),
@@ -524,10 +544,133 @@ impl PipelineRead {
     }
 }
 
+/// Listed pipelines between two checkpoints of a pass: a project of 10,000 pipelines commits
+/// its rows and where it stands every page, so that a run stopped half-way resumes there.
+const CHECKPOINT_EVERY: usize = 20;
+
+/// A project's pass: what it has read so far, and the state to save, interim or final. No I/O:
+/// the driver hands it each read, in listing order.
+struct ProjectPass {
+    previous: ProjectState,
+    progress: NewestFirst,
+    last_listed: Option<i64>,
+    listed_since_checkpoint: usize,
+    numbers: Vec<i64>,
+    pending: Vec<PendingPipeline>,
+    pending_workflows: Vec<String>,
+    recent: BTreeMap<String, RecentWorkflow>,
+}
+
+impl ProjectPass {
+    fn new(previous: ProjectState, cutoff_ms: i64) -> ProjectPass {
+        let recent = previous
+            .recent
+            .iter()
+            .filter(|r| r.created_ms >= cutoff_ms)
+            .map(|r| (r.id.clone(), r.clone()))
+            .collect();
+        ProjectPass {
+            progress: NewestFirst {
+                floor: previous.newest,
+                stored: previous.stored.clone(),
+            },
+            previous,
+            last_listed: None,
+            listed_since_checkpoint: 0,
+            numbers: Vec::new(),
+            pending: Vec::new(),
+            pending_workflows: Vec::new(),
+            recent,
+        }
+    }
+
+    /// Takes a read (its rows are stored once the returned operations are): returns them, and
+    /// whether an interim checkpoint is due after them.
+    fn take(&mut self, read: PipelineRead) -> (Vec<Operation>, bool) {
+        self.numbers.extend(read.number);
+        self.pending.extend(read.pending);
+        self.pending_workflows.extend(read.pending_workflows);
+        for r in read.recent {
+            self.recent.insert(r.id.clone(), r);
+        }
+        let mut due = false;
+        if read.listed
+            && let Some(number) = read.number
+        {
+            self.progress.mark(self.last_listed, number);
+            self.last_listed = Some(number);
+            self.listed_since_checkpoint += 1;
+            due = self.listed_since_checkpoint >= CHECKPOINT_EVERY;
+            if due {
+                self.listed_since_checkpoint = 0;
+            }
+        }
+        (read.ops, due)
+    }
+
+    /// The state while the pass goes on: the last complete pass's newest number, what this pass
+    /// stored, and every pipeline held as not final by either (read again next run).
+    fn interim(&self) -> ProjectState {
+        let mut pending: BTreeMap<String, PendingPipeline> = self
+            .previous
+            .pending
+            .iter()
+            .map(|p| (p.id.clone(), p.clone()))
+            .collect();
+        pending.extend(self.pending.iter().map(|p| (p.id.clone(), p.clone())));
+        let mut pending: Vec<PendingPipeline> = pending.into_values().collect();
+        pending.sort_by_key(|p| std::cmp::Reverse(p.number));
+        let workflows: BTreeSet<String> = self
+            .previous
+            .pending_workflows
+            .iter()
+            .chain(&self.pending_workflows)
+            .cloned()
+            .collect();
+        ProjectState {
+            version: STATE_VERSION,
+            newest: self.previous.newest,
+            pending,
+            pending_workflows: workflows.into_iter().collect(),
+            recent: self.recent.values().cloned().collect(),
+            stored: self.progress.stored.clone(),
+        }
+    }
+
+    /// The state once the pass completed, and the numbers rejected: the newest number moves only
+    /// by numbers that make sense (one 2^63-1 would make every later pipeline look held).
+    fn finish(self) -> (ProjectState, Vec<i64>) {
+        let numbers = self.numbers.into_iter().chain(self.progress.stored_top());
+        let moved = cidata_sync::advance_mark(self.previous.newest, numbers, MarkRule::SEQUENCE);
+        let mut pending = self.pending;
+        pending.sort_by_key(|p| std::cmp::Reverse(p.number));
+        let state = ProjectState {
+            version: STATE_VERSION,
+            newest: moved.mark,
+            pending,
+            pending_workflows: self.pending_workflows,
+            recent: self.recent.into_values().collect(),
+            stored: Vec::new(),
+        };
+        (state, moved.rejected)
+    }
+}
+
+/// The checkpoint of a project's state.
+fn checkpoint(partition: &str, state: &ProjectState, non_final: u64) -> Result<Operation> {
+    Ok(Operation::Checkpoint(Checkpoint {
+        partition: partition.to_owned(),
+        state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,
+        non_final,
+    }))
+}
+
 /// Why a pipeline is read in this run.
 enum ToRead {
     /// Listed: new, or held as not final.
     Listed(Box<Pipeline>),
+    /// Listed, and stored by an earlier pass that did not complete.
+    Covered(Option<i64>),
     /// Held as not final, older than where the listing stopped.
     Pending(String),
     /// A rerun made a new workflow in it.
@@ -681,6 +824,7 @@ impl CircleCiSource {
         Ok(PipelineRead {
             ops,
             number,
+            listed: true,
             pending: (!is_final).then_some(PendingPipeline {
                 id,
                 number,
@@ -759,6 +903,7 @@ impl CircleCiSource {
                 let source = source.clone();
                 let slug = slug.clone();
                 let newest = previous.newest;
+                let progress = NewestFirst { floor: previous.newest, stored: previous.stored.clone() };
                 let recent = previous.recent.clone();
                 let pending_ids: BTreeSet<String> = pending_ids.keys().cloned().collect();
                 async_stream::try_stream! {
@@ -768,12 +913,14 @@ impl CircleCiSource {
                         let mut pipelines = std::pin::pin!(pipelines);
                         while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
                             let id = pipeline.id.clone().unwrap_or_default();
-                            let held = newest.is_some_and(|n| pipeline.number.is_some_and(|m| m <= n));
-                            if held && !pending_ids.contains(&id) {
-                                break;
+                            match progress.decide(pipeline.number, pending_ids.contains(&id)) {
+                                Listed::Stop => break,
+                                Listed::Skip => yield ToRead::Covered(pipeline.number),
+                                Listed::Read => {
+                                    listed.insert(id);
+                                    yield ToRead::Listed(Box::new(pipeline));
+                                }
                             }
-                            listed.insert(id);
-                            yield ToRead::Listed(Box::new(pipeline));
                         }
                     }
                     for id in pending_ids.iter().filter(|id| !listed.contains(*id)) {
@@ -805,6 +952,7 @@ impl CircleCiSource {
                 async move {
                     let pipeline = match item {
                         ToRead::Listed(pipeline) => *pipeline,
+                        ToRead::Covered(number) => return Ok(Some(PipelineRead::covered(number))),
                         ToRead::Pending(id) | ToRead::Rerun(id) => match source.client.pipeline(&id).await {
                             Ok(pipeline) => pipeline,
                             // Gone: it cannot change any more. Marked and reported, not forgotten.
@@ -816,40 +964,27 @@ impl CircleCiSource {
                 }
             }).try_buffered(source.client.concurrency());
             let mut reads = std::pin::pin!(reads);
-            let mut state = ProjectState { version: STATE_VERSION, newest: previous.newest, ..ProjectState::default() };
-            let mut recent: BTreeMap<String, RecentWorkflow> = previous.recent.into_iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| (r.id.clone(), r)).collect();
-            let mut numbers = Vec::new();
+            let mut pass = ProjectPass::new(previous, cutoff_ms);
             while let Some(read) = reads.try_next().await? {
                 let Some(read) = read else { continue };
-                for op in read.ops {
+                let (ops, checkpoint_due) = pass.take(read);
+                for op in ops {
                     yield op;
                 }
-                numbers.extend(read.number);
-                state.pending.extend(read.pending);
-                state.pending_workflows.extend(read.pending_workflows);
-                for r in read.recent {
-                    recent.insert(r.id.clone(), r);
+                if checkpoint_due {
+                    yield checkpoint(&partition, &pass.interim(), 0)?;
                 }
             }
-            // The newest number moves only by numbers that make sense (one 2^63-1 would make
-            // every later pipeline look held).
-            let moved = cidata_sync::advance_mark(previous.newest, numbers, cidata_sync::MarkRule::SEQUENCE);
-            state.newest = moved.mark;
-            for number in moved.rejected {
+            let (state, rejected) = pass.finish();
+            for number in rejected {
                 yield Operation::Report(cidata_sync::ItemReport {
                     partition: partition.clone(),
                     item: format!("pipeline number {number} of {slug}"),
                     problem: "the number is far beyond every other pipeline's: the checkpoint does not move to it, and the pipeline is read again next run".into(),
                 });
             }
-            state.recent = recent.into_values().collect();
-            state.pending.sort_by_key(|p| std::cmp::Reverse(p.number));
             let non_final = state.pending_workflows.len() as u64;
-            yield Operation::Checkpoint(Checkpoint {
-                partition: partition.clone(),
-                state: serde_json::to_value(&state).map_err(|e| Error::Record(e.to_string()))?,
-                non_final,
-            });
+            yield checkpoint(&partition, &state, non_final)?;
         };
         stream.boxed()
     }

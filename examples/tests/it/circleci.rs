@@ -22,11 +22,15 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Setup {
+        Setup::with(CciWorld::demo()).await
+    }
+
+    async fn with(circleci: CciWorld) -> Setup {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sim = Simulator::serve(
             addr,
             World::demo(),
-            CciWorld::demo(),
+            circleci,
             Some(("demo".into(), "demo-token".into())),
         )
         .await
@@ -193,6 +197,44 @@ async fn a_killed_run_resumes_to_the_database_an_uninterrupted_run_gives() {
             "after a kill at {n}"
         );
     }
+}
+
+/// A project too long for one run between two kills: each run commits its rows and where it
+/// stands every page, so a chain of kills converges instead of starting over each time.
+#[tokio::test]
+async fn a_chain_of_kills_converges_on_a_long_project() {
+    let s = Setup::with(CciWorld::new(&["gh/acme/big"], 200, 2, 3)).await;
+    let reference = s.dir.path().join("reference.db");
+    ok(&s.run(&reference, None).await);
+    let want = dump_tables(&reference, &TABLES, false);
+    let db = s.dir.path().join("killed.db");
+    // A full run writes about 1,800 rows; each run here is killed after 400 statements.
+    let mut killed = 0;
+    loop {
+        let out = s.run(&db, Some(400)).await;
+        if out.status.success() {
+            break;
+        }
+        killed += 1;
+        assert!(killed <= 12, "no convergence after {killed} killed runs");
+    }
+    assert!(killed >= 3, "the kills did not cut the run ({killed})");
+    assert_eq!(
+        dump_tables(&db, &TABLES, false),
+        want,
+        "after {killed} kills"
+    );
+    // The progress is gone once a pass completed: the next run reads nothing new.
+    let before = s.sim.requests();
+    ok(&s.run(&db, None).await);
+    let after_kills = s.sim.requests() - before;
+    let before = s.sim.requests();
+    ok(&s.run(&reference, None).await);
+    assert_eq!(
+        after_kills,
+        s.sim.requests() - before,
+        "same cost as after a clean sync"
+    );
 }
 
 #[tokio::test]
