@@ -21,8 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cidata_sync::{
-    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Operation, RequestCounts, Result, Source,
-    State, TableDef, TableSchema, Value, now_ms,
+    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Listed, MarkRule, NewestFirst,
+    NumberRange, Operation, RequestCounts, Result, Source, State, TableDef, TableSchema, Value,
+    now_ms,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -526,6 +527,134 @@ struct RepositoryState {
     pending_pipelines: Vec<String>,
     /// The newest `updated_on` of a pull request read, ms.
     pull_request_cursor_ms: Option<i64>,
+    /// While a pass over the pipelines is under way (a run stopped half-way): the pipeline
+    /// numbers it stored, which the next pass skips (see `cidata_sync::NewestFirst`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    stored: Vec<NumberRange>,
+}
+
+/// Listed pipelines between two checkpoints of a pass: a repository of thousands of pipelines
+/// commits its rows and where it stands every page, so that a run stopped half-way resumes there.
+const CHECKPOINT_EVERY: usize = 50;
+
+/// A repository's pass over its pipelines: what to read, what it read, the state to save, interim
+/// or final. No I/O: the driver asks it about each listed pipeline and tells it each one stored.
+struct RepositoryPass {
+    previous: RepositoryState,
+    progress: NewestFirst,
+    /// Pipelines held as not final before this pass.
+    pending: BTreeSet<String>,
+    /// Listed in this pass (read or skipped).
+    seen: BTreeSet<String>,
+    still_pending: Vec<String>,
+    numbers: Vec<i64>,
+    last_listed: Option<i64>,
+    listed_since_checkpoint: usize,
+    /// A first run reads back to here (`initial_sync_days`).
+    first_run_since_ms: Option<i64>,
+}
+
+impl RepositoryPass {
+    fn new(previous: RepositoryState, since_ms: i64) -> RepositoryPass {
+        let first_run =
+            previous.newest_pipeline.is_none() && previous.pull_request_cursor_ms.is_none();
+        RepositoryPass {
+            progress: NewestFirst {
+                floor: previous.newest_pipeline,
+                stored: previous.stored.clone(),
+            },
+            pending: previous.pending_pipelines.iter().cloned().collect(),
+            previous,
+            seen: BTreeSet::new(),
+            still_pending: Vec::new(),
+            numbers: Vec::new(),
+            last_listed: None,
+            listed_since_checkpoint: 0,
+            first_run_since_ms: first_run.then_some(since_ms),
+        }
+    }
+
+    /// What to do with a listed pipeline.
+    fn decide(&self, pipeline: &Pipeline) -> Listed {
+        let uuid = pipeline.uuid.as_deref().unwrap_or_default();
+        let created = pipeline.created_on.as_deref().and_then(parse_time);
+        if self
+            .first_run_since_ms
+            .is_some_and(|since| created.is_some_and(|t| t < since))
+        {
+            return Listed::Stop;
+        }
+        self.progress
+            .decide(pipeline.build_number, self.pending.contains(uuid))
+    }
+
+    /// A pipeline is stored (read, or skipped as stored by an earlier pass when `is_final` is
+    /// `None`); `listed`: it came from the listing. Returns whether an interim checkpoint is due.
+    fn stored(
+        &mut self,
+        uuid: &str,
+        number: Option<i64>,
+        is_final: Option<bool>,
+        listed: bool,
+    ) -> bool {
+        if is_final == Some(false) {
+            self.still_pending.push(uuid.to_owned());
+        }
+        if is_final.is_some() {
+            self.numbers.extend(number);
+        }
+        if !listed {
+            return false;
+        }
+        self.seen.insert(uuid.to_owned());
+        let Some(number) = number else { return false };
+        self.progress.mark(self.last_listed, number);
+        self.last_listed = Some(number);
+        self.listed_since_checkpoint += 1;
+        let due = self.listed_since_checkpoint >= CHECKPOINT_EVERY;
+        if due {
+            self.listed_since_checkpoint = 0;
+        }
+        due
+    }
+
+    /// Pipelines held as not final that the listing did not reach: read one by one.
+    fn unlisted_pending(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter(|u| !self.seen.contains(*u))
+            .cloned()
+            .collect()
+    }
+
+    /// The state while the pass goes on: the repository as it was before (so that it is read
+    /// again), what this pass stored, every pipeline held as not final by either.
+    fn interim(&self) -> RepositoryState {
+        let pending: BTreeSet<String> = self
+            .pending
+            .iter()
+            .chain(&self.still_pending)
+            .cloned()
+            .collect();
+        RepositoryState {
+            version: STATE_VERSION,
+            pending_pipelines: pending.into_iter().collect(),
+            stored: self.progress.stored.clone(),
+            ..self.previous.clone()
+        }
+    }
+
+    /// Completes `state` with the pass: pipelines still not final, and the newest number moved
+    /// only by numbers that make sense; returns the numbers rejected.
+    fn finish(self, state: &mut RepositoryState) -> Vec<i64> {
+        let numbers = self.numbers.into_iter().chain(self.progress.stored_top());
+        let moved =
+            cidata_sync::advance_mark(self.previous.newest_pipeline, numbers, MarkRule::SEQUENCE);
+        state.newest_pipeline = moved.mark;
+        state.pending_pipelines = self.still_pending;
+        state.stored = Vec::new();
+        moved.rejected
+    }
 }
 
 /// A repository to read in this run.
@@ -584,6 +713,15 @@ fn report(partition: &str, item: String, problem: String) -> Operation {
     })
 }
 
+/// The checkpoint of a repository's state.
+fn checkpoint(partition: &str, state: &RepositoryState, non_final: u64) -> Result<Operation> {
+    Ok(Operation::Checkpoint(Checkpoint {
+        partition: partition.to_owned(),
+        state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,
+        non_final,
+    }))
+}
+
 fn workspace_key(slug: &str) -> String {
     format!("workspace:{slug}")
 }
@@ -637,8 +775,29 @@ impl BitbucketSource {
             .collect())
     }
 
-    /// Reads one repository's pipelines and pull requests.
-    /// The rows of a pipeline's steps (none when the pipeline is gone).
+    /// A pipeline's row, and its steps' when the options ask for them.
+    async fn pipeline_rows(
+        &self,
+        p: &RepositoryPartition,
+        pipeline: Pipeline,
+        synced_at: i64,
+    ) -> Result<Vec<Operation>> {
+        let uuid = pipeline.uuid.clone().unwrap_or_default();
+        let number = pipeline.build_number;
+        let row = PipelineRow {
+            item: pipeline,
+            repository_uuid: p.uuid.clone(),
+            synced_at,
+        };
+        let mut ops = vec![Operation::Upsert(PIPELINES.record(&row)?)];
+        if self.options.pipeline_steps {
+            let at = (p.workspace.as_str(), p.slug.as_str(), p.uuid.as_str());
+            ops.extend(self.steps(at, &uuid, number, synced_at).await?);
+        }
+        Ok(ops)
+    }
+
+    /// The rows of a pipeline's steps.
     async fn steps(
         &self,
         (workspace, slug, repository_uuid): (&str, &str, &str),
@@ -669,8 +828,7 @@ impl BitbucketSource {
         let source = self.clone();
         let stream = async_stream::try_stream! {
             let options = source.options.clone();
-            let previous = if p.previous.version == STATE_VERSION { p.previous } else { RepositoryState::default() };
-            let first_run = previous.newest_pipeline.is_none() && previous.pull_request_cursor_ms.is_none();
+            let previous = if p.previous.version == STATE_VERSION { p.previous.clone() } else { RepositoryState::default() };
             let since_ms = now_ms() - i64::from(options.initial_sync_days) * 86_400_000;
             let mut state = RepositoryState {
                 version: STATE_VERSION,
@@ -693,11 +851,8 @@ impl BitbucketSource {
                 None
             };
             if options.pipelines {
-                let pending: BTreeSet<String> = previous.pending_pipelines.iter().cloned().collect();
-                let mut seen = BTreeSet::new();
-                let mut still_pending = Vec::new();
-                let mut numbers = Vec::new();
                 let partition = repository_key(&p.uuid);
+                let mut pass = RepositoryPass::new(previous.clone(), since_ms);
                 let query = Query::new().sort_desc("created_on");
                 let listed = source.client.pipelines(&p.workspace, &p.slug, &query);
                 let mut listed = std::pin::pin!(listed);
@@ -705,45 +860,36 @@ impl BitbucketSource {
                     let pipeline = match listed.try_next().await {
                         Ok(Some(pipeline)) => pipeline,
                         Ok(None) => break,
-                        // A repository without Pipelines enabled has none.
+                        // A repository without Pipelines enabled has none (a 404 for a later
+                        // page is an `IncompleteList` error, not this).
                         Err(e) if e.kind() == ErrorKind::NotFound => break,
                         Err(e) => Err(api(e))?,
                     };
                     let uuid = pipeline.uuid.clone().unwrap_or_default();
-                    let held = previous.newest_pipeline.is_some_and(|n| pipeline.build_number.is_some_and(|b| b <= n));
-                    if held && !pending.contains(&uuid) {
-                        break;
-                    }
-                    let old = pipeline.created_on.as_deref().and_then(parse_time).is_some_and(|t| t < since_ms);
-                    if first_run && old {
-                        break;
-                    }
-                    seen.insert(uuid.clone());
-                    numbers.extend(pipeline.build_number);
-                    if !pipeline.is_final() {
-                        still_pending.push(uuid.clone());
-                    }
                     let number = pipeline.build_number;
-                    yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
-                    if options.pipeline_steps {
-                        for op in source.steps((&p.workspace, &p.slug, &p.uuid), &uuid, number, synced_at).await? {
-                            yield op;
+                    let is_final = match pass.decide(&pipeline) {
+                        Listed::Stop => break,
+                        Listed::Skip => None,
+                        Listed::Read => {
+                            let is_final = pipeline.is_final();
+                            for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
+                                yield op;
+                            }
+                            Some(is_final)
                         }
+                    };
+                    if pass.stored(&uuid, number, is_final, true) {
+                        yield checkpoint(&partition, &pass.interim(), 0)?;
                     }
                 }
-                for uuid in pending.iter().filter(|u| !seen.contains(*u)) {
-                    match source.client.pipeline(&p.workspace, &p.slug, uuid).await {
+                for uuid in pass.unlisted_pending() {
+                    match source.client.pipeline(&p.workspace, &p.slug, &uuid).await {
                         Ok(pipeline) => {
-                            if !pipeline.is_final() {
-                                still_pending.push(uuid.clone());
+                            let (number, is_final) = (pipeline.build_number, pipeline.is_final());
+                            for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
+                                yield op;
                             }
-                            let number = pipeline.build_number;
-                            yield Operation::Upsert(PIPELINES.record(&PipelineRow { item: pipeline, repository_uuid: p.uuid.clone(), synced_at })?);
-                            if options.pipeline_steps {
-                                for op in source.steps((&p.workspace, &p.slug, &p.uuid), uuid, number, synced_at).await? {
-                                    yield op;
-                                }
-                            }
+                            pass.stored(&uuid, number, Some(is_final), false);
                         }
                         // Gone: it cannot change any more. Marked and reported, not forgotten.
                         Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -753,11 +899,7 @@ impl BitbucketSource {
                         Err(e) => Err(api(e))?,
                     }
                 }
-                state.pending_pipelines = still_pending;
-                // The newest number moves only by numbers that make sense.
-                let moved = cidata_sync::advance_mark(previous.newest_pipeline, numbers, cidata_sync::MarkRule::SEQUENCE);
-                state.newest_pipeline = moved.mark;
-                for number in moved.rejected {
+                for number in pass.finish(&mut state) {
                     yield report(&partition, format!("pipeline number {number} of {}/{}", p.workspace, p.slug), REJECTED_NUMBER.into());
                 }
             }
@@ -783,11 +925,7 @@ impl BitbucketSource {
                 state.pull_request_cursor_ms = state.pull_request_cursor_ms.or(Some(from));
             }
             let non_final = state.pending_pipelines.len() as u64;
-            yield Operation::Checkpoint(Checkpoint {
-                partition: repository_key(&p.uuid),
-                state: serde_json::to_value(&state).map_err(|e| Error::Record(e.to_string()))?,
-                non_final,
-            });
+            yield checkpoint(&repository_key(&p.uuid), &state, non_final)?;
         };
         stream.boxed()
     }

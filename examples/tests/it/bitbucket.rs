@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use cidata_cli::simulator::{CciWorld, Simulator, World};
+use cidata_cli::simulator::{BbWorld, CciWorld, Simulator, World};
 use cidata_sync::rusqlite::Connection;
 use tokio::process::Command;
 
@@ -27,6 +27,11 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Setup {
+        Setup::with(None).await
+    }
+
+    /// With `world` as the simulated Bitbucket (the demo's when `None`).
+    async fn with(world: Option<BbWorld>) -> Setup {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sim = Simulator::serve(
             addr,
@@ -36,6 +41,9 @@ impl Setup {
         )
         .await
         .unwrap();
+        if let Some(world) = world {
+            sim.set_bitbucket(world);
+        }
         Setup {
             sim,
             dir: tempfile::tempdir().unwrap(),
@@ -202,6 +210,29 @@ async fn pushed_repositories_are_read_again_without_a_full_check() {
         ),
         t.pipelines
     );
+}
+
+/// Repositories too long for one run between two kills: each run commits its rows and where it
+/// stands every 50 pipelines, so a chain of kills converges instead of starting over each time.
+#[tokio::test]
+async fn a_chain_of_kills_converges_on_long_repositories() {
+    let s = Setup::with(Some(BbWorld::new(2, 300))).await;
+    let reference = s.dir.path().join("reference.db");
+    ok(&s.run(&reference, None).await);
+    let want = rows(&reference);
+    let db = s.dir.path().join("killed.db");
+    // A full run writes about 620 rows; each run here is killed after 150 statements.
+    let mut killed = 0;
+    loop {
+        let out = s.run(&db, Some(150)).await;
+        if out.status.success() {
+            break;
+        }
+        killed += 1;
+        assert!(killed <= 15, "no convergence after {killed} killed runs");
+    }
+    assert!(killed >= 3, "the kills did not cut the run ({killed})");
+    assert_eq!(rows(&db), want, "after {killed} kills");
 }
 
 #[tokio::test]
