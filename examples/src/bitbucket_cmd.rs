@@ -26,6 +26,9 @@ pub struct BitbucketArgs {
     /// The account's e-mail, for an API token (`BITBUCKET_API_TOKEN`).
     #[arg(long, env = "BITBUCKET_EMAIL", hide_env_values = true, global = true)]
     email: Option<String>,
+    /// Items per request when listing, 10 to 100.
+    #[arg(long, default_value_t = 100, global = true, value_parser = clap::value_parser!(u32).range(10..=100))]
+    page_size: u32,
     #[command(flatten)]
     net: crate::net_args::NetArgs,
     #[command(subcommand)]
@@ -206,6 +209,7 @@ fn env(name: &str) -> Option<String> {
 fn connect(args: &BitbucketArgs) -> Result<Bitbucket, CliError> {
     let builder = Bitbucket::builder()
         .base_url(args.url.clone())
+        .pagelen(args.page_size)
         .request_timeout(args.net.timeout()?)
         .retry(args.net.retry())
         .max_response_bytes(args.net.max_response_bytes())

@@ -25,11 +25,17 @@ pub enum HostileAnswer {
     FreshCursorSameItems,
     /// The page as it is, with its first item's number (`number_field`) set to 2^63-1.
     PoisonNumber,
+    /// 400 with an error message holding a newline, a fake `error:` line and escape sequences
+    /// (a window title, a screen clear): it must reach no terminal raw.
+    ControlText,
 }
+
+/// The message of [`HostileAnswer::ControlText`].
+pub const CONTROL_TEXT: &str = "bad page\nerror: fake line\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}";
 
 impl HostileAnswer {
     /// Every answer, for tests that go through them all.
-    pub const ALL: [HostileAnswer; 7] = [
+    pub const ALL: [HostileAnswer; 8] = [
         HostileAnswer::EmptyObject,
         HostileAnswer::NullList,
         HostileAnswer::MessageOnly,
@@ -37,6 +43,7 @@ impl HostileAnswer {
         HostileAnswer::RepeatedCursor,
         HostileAnswer::FreshCursorSameItems,
         HostileAnswer::PoisonNumber,
+        HostileAnswer::ControlText,
     ];
 }
 
@@ -117,6 +124,10 @@ impl HostileState {
             HostileAnswer::NotFound => (
                 404,
                 serde_json::json!({"message": "Not Found", "type": "error", "error": {"message": "Not found"}}),
+            ),
+            HostileAnswer::ControlText => (
+                400,
+                serde_json::json!({"message": CONTROL_TEXT, "type": "error", "error": {"message": CONTROL_TEXT}}),
             ),
             HostileAnswer::RepeatedCursor => {
                 point_next(&mut body, key, own_url, token.unwrap_or("after-0"));

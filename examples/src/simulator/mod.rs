@@ -15,7 +15,7 @@ mod world;
 pub use bitbucket::{BbTruth, BbWorld};
 pub use circleci::{CciTruth, CciWorld};
 pub use faults::{Fault, FaultPlan};
-pub use hostile::{HostileAnswer, HostilePlan};
+pub use hostile::{CONTROL_TEXT, HostileAnswer, HostilePlan};
 pub use render::STALE_ROOT;
 pub use server::{CONTEXT, Simulator};
 pub use world::{SimBuild, SimInput, SimJob, SimKind, SimStage, Truth, World};

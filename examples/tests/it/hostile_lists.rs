@@ -27,6 +27,8 @@ struct ListRoute {
     first_page_lacks: Option<&'static str>,
     /// The answers to serve on it.
     answers: &'static [HostileAnswer],
+    /// The `ci-sync` read command that prints this list, if any: it must stop with the error too.
+    read_command: Option<Vec<String>>,
 }
 
 /// What a source tells the harness: its config section, its lists, how its pages look.
@@ -41,6 +43,8 @@ trait HostileLists {
     fn keys(&self) -> (&'static str, &'static str);
     /// Its lists.
     fn lists(&self, s: &Setup) -> Vec<ListRoute>;
+    /// The environment of its read commands (URL, credentials).
+    fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)>;
 }
 
 /// Answers for a later page: every one that must not pass for an end.
@@ -51,6 +55,7 @@ const LATER_PAGE: &[HostileAnswer] = &[
     HostileAnswer::NotFound,
     HostileAnswer::RepeatedCursor,
     HostileAnswer::FreshCursorSameItems,
+    HostileAnswer::ControlText,
 ];
 
 /// Answers for the only page of a child list (a pipeline's workflows, a workflow's jobs).
@@ -73,6 +78,12 @@ impl HostileLists for CircleCi {
     fn keys(&self) -> (&'static str, &'static str) {
         ("items", "number")
     }
+    fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
+        vec![
+            ("CIRCLECI_URL", s.sim.circleci_url()),
+            ("CIRCLECI_TOKEN", "demo-token".into()),
+        ]
+    }
     fn lists(&self, _: &Setup) -> Vec<ListRoute> {
         vec![
             ListRoute {
@@ -81,6 +92,11 @@ impl HostileLists for CircleCi {
                 later_page: Some("page-token="),
                 first_page_lacks: None,
                 answers: LATER_PAGE,
+                read_command: Some(vec![
+                    "circleci".into(),
+                    "pipelines".into(),
+                    "gh/acme/web".into(),
+                ]),
             },
             ListRoute {
                 name: "pipelines, page 1",
@@ -88,6 +104,7 @@ impl HostileLists for CircleCi {
                 later_page: None,
                 first_page_lacks: Some("page-token"),
                 answers: &[HostileAnswer::PoisonNumber],
+                read_command: None,
             },
             ListRoute {
                 name: "a pipeline's workflows",
@@ -95,6 +112,7 @@ impl HostileLists for CircleCi {
                 later_page: None,
                 first_page_lacks: None,
                 answers: ONLY_PAGE,
+                read_command: None,
             },
             ListRoute {
                 name: "a workflow's jobs",
@@ -102,6 +120,7 @@ impl HostileLists for CircleCi {
                 later_page: None,
                 first_page_lacks: None,
                 answers: ONLY_PAGE,
+                read_command: None,
             },
         ]
     }
@@ -123,6 +142,13 @@ impl HostileLists for Bitbucket {
     fn keys(&self) -> (&'static str, &'static str) {
         ("values", "build_number")
     }
+    fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
+        vec![
+            ("BITBUCKET_URL", s.sim.bitbucket_url()),
+            ("BITBUCKET_USERNAME", "demo".into()),
+            ("BITBUCKET_APP_PASSWORD", "demo-token".into()),
+        ]
+    }
     fn lists(&self, s: &Setup) -> Vec<ListRoute> {
         vec![
             ListRoute {
@@ -131,6 +157,13 @@ impl HostileLists for Bitbucket {
                 later_page: Some("page=2"),
                 first_page_lacks: None,
                 answers: LATER_PAGE,
+                read_command: Some(vec![
+                    "bitbucket".into(),
+                    "pipelines".into(),
+                    "acme/repo-0000".into(),
+                    "--page-size".into(),
+                    "10".into(),
+                ]),
             },
             ListRoute {
                 name: "repositories, page 2",
@@ -138,6 +171,7 @@ impl HostileLists for Bitbucket {
                 later_page: Some("page=2"),
                 first_page_lacks: None,
                 answers: LATER_PAGE,
+                read_command: None,
             },
             ListRoute {
                 name: "pipelines, page 1",
@@ -145,6 +179,7 @@ impl HostileLists for Bitbucket {
                 later_page: None,
                 first_page_lacks: Some("page="),
                 answers: &[HostileAnswer::PoisonNumber],
+                read_command: None,
             },
             ListRoute {
                 name: "a pipeline's steps",
@@ -156,6 +191,7 @@ impl HostileLists for Bitbucket {
                     HostileAnswer::NullList,
                     HostileAnswer::NotFound,
                 ],
+                read_command: None,
             },
         ]
     }
@@ -171,6 +207,33 @@ async fn run(config: &Path, dest: &str) -> Output {
         .unwrap()
 }
 
+/// A `ci-sync` read command, killed and failing the test after a minute.
+async fn read_command(args: &[String], env: &[(&str, String)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ci-sync"));
+    cmd.args(args).env_remove("RUST_LOG").kill_on_drop(true);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("a read command still ran after a minute: a listing that never ends")
+        .unwrap()
+}
+
+/// No raw control character, and no line that server text made look like ci-sync's own.
+fn assert_safe(stderr: &str, case: &str) {
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{case}: a raw control character on stderr: {stderr:?}"
+    );
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("error: fake")),
+        "{case}: server text printed a line of its own: {stderr}"
+    );
+}
+
 /// Serves every answer of every list of `source`; see the module's doc for what is checked.
 async fn every_list_of(source: &dyn HostileLists) {
     let s = Setup::new().await;
@@ -183,24 +246,22 @@ async fn every_list_of(source: &dyn HostileLists) {
     for (i, list) in source.lists(&s).into_iter().enumerate() {
         for (j, &answer) in list.answers.iter().enumerate() {
             let case = format!("{} {}: {answer:?}", source.source(), list.name);
-            s.sim.set_hostile(Some(HostilePlan {
+            let plan = HostilePlan {
                 path_ends_with: list.path_ends_with.clone(),
                 query_contains: list.later_page.map(str::to_owned),
                 query_lacks: list.first_page_lacks.map(str::to_owned),
                 answer,
                 list_key,
                 number_field,
-            }));
+            };
+            s.sim.set_hostile(Some(plan.clone()));
             let db = s.db(&format!("hostile-{i}-{j}.db"));
             let out = run(&config, &sqlite_url(&db)).await;
             let served = s.sim.hostile_served();
             s.sim.set_hostile(None);
             let stderr = String::from_utf8_lossy(&out.stderr).to_string();
             assert!(served >= 1, "{case}: the plan matched no request");
-            assert!(
-                !stderr.chars().any(|c| c.is_control() && c != '\n'),
-                "{case}: a raw control character on stderr: {stderr:?}"
-            );
+            assert_safe(&stderr, &case);
             if answer == HostileAnswer::PoisonNumber {
                 // Rows are all there; the number is reported, and the checkpoint did not take it.
                 ok(&out);
@@ -218,6 +279,26 @@ async fn every_list_of(source: &dyn HostileLists) {
             if answer == HostileAnswer::FreshCursorSameItems {
                 // Stopped at the first page that brought nothing new, in each partition.
                 assert!(served <= 40, "{case}: {served} pages served");
+            }
+            if let Some(args) = &list.read_command {
+                s.sim.set_hostile(Some(plan.clone()));
+                let out = read_command(args, &source.read_env(&s)).await;
+                let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+                assert!(
+                    !out.status.success(),
+                    "{case}: `ci-sync {}` exit 0: {stderr} {} lines, {} served",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stdout).lines().count(),
+                    s.sim.hostile_served()
+                );
+                s.sim.set_hostile(None);
+                assert_safe(&stderr, &case);
+                let printed = String::from_utf8_lossy(&out.stdout).lines().count();
+                assert!(
+                    printed <= 200,
+                    "{case}: `ci-sync {}` printed {printed} lines",
+                    args.join(" ")
+                );
             }
             ok(&run(&config, &sqlite_url(&db)).await);
             assert_same(
