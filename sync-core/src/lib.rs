@@ -31,7 +31,7 @@ pub use record::{
     timestamp_text,
 };
 pub use schema::{Column, ColumnType, TableSchema};
-pub use source::{Discovery, RequestCounts, Source};
+pub use source::{Discovery, RequestCounts, Source, saved_state};
 pub use sqlite::{STATE_TABLE, SqliteDestination};
 pub use table_def::{ColumnDef, TableDef};
 pub use watermark::{Advanced, MarkRule, advance_mark};

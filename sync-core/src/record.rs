@@ -257,6 +257,23 @@ pub struct ItemReport {
 }
 
 impl Operation {
+    /// The checkpoint of `partition` with its `state` serialized (the one way every source
+    /// writes its state), counting `non_final` items carried over (0 for an interim checkpoint,
+    /// which the run's total must not count twice).
+    pub fn checkpoint<T: serde::Serialize>(
+        partition: impl Into<String>,
+        state: &T,
+        non_final: u64,
+    ) -> crate::Result<Operation> {
+        let state = serde_json::to_value(state)
+            .map_err(|e| crate::Error::Record(format!("a state does not serialize: {e}")))?;
+        Ok(Operation::Checkpoint(Checkpoint {
+            partition: partition.into(),
+            state,
+            non_final,
+        }))
+    }
+
     /// The bytes the operation holds (an estimate for bounding batches).
     pub fn size_bytes(&self) -> usize {
         std::mem::size_of::<Operation>()

@@ -27,6 +27,16 @@ pub enum Discovery<P> {
     },
 }
 
+/// A partition's saved state decoded as `T` (the one way every source reads it): a state that
+/// is missing, or of another shape (an earlier version's), is `T::default()`, so the partition is
+/// read as new rather than on a misread state.
+pub fn saved_state<T: serde::de::DeserializeOwned + Default>(state: &State, partition: &str) -> T {
+    state
+        .get(partition)
+        .and_then(|v| T::deserialize(v).ok())
+        .unwrap_or_default()
+}
+
 /// Requests a source has sent, for the run statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestCounts {

@@ -22,8 +22,8 @@ use self::tables::{
 use cidata_jenkins::models::JobKind;
 use cidata_jenkins::{Jenkins, JobFilter, JobPath, Tree, default_build_fields};
 use cidata_sync::{
-    Checkpoint, ColumnDef, ColumnType, Discovery, Error, Migration, Operation, Record,
-    RequestCounts, Result, Source, State, TableDef, TableSchema, Value, now_ms,
+    ColumnDef, ColumnType, Discovery, Error, Migration, Operation, Record, RequestCounts, Result,
+    Source, State, TableDef, TableSchema, Value, now_ms,
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -296,7 +296,7 @@ impl Source for JenkinsSource {
         let stream = async_stream::try_stream! {
             let jenkins = source.jenkins().clone();
             let server = source.name.clone();
-            let previous: KnownJobs = state.get(JOBS_PARTITION).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+            let previous: KnownJobs = cidata_sync::saved_state(&state, JOBS_PARTITION);
             let fields = Tree::fields(["name", "url", "color", "fullName", "displayName", "buildable"]).nested("lastBuild", Tree::fields(["number"])).nested("firstBuild", Tree::fields(["number"]));
             let mut listed = BTreeSet::new();
             let mut known = BTreeSet::new();
@@ -370,15 +370,11 @@ impl Source for JenkinsSource {
                 let key = format!("job:{gone}");
                 if state.contains_key(&key) {
                     let deleted = JobState { deleted: true, ..JobState::default() };
-                    yield Discovery::Operation(Operation::Checkpoint(Checkpoint { partition: key, state: serde_json::to_value(deleted).unwrap_or_default(), non_final: 0 }));
+                    yield Discovery::Operation(Operation::checkpoint(key, &deleted, 0)?);
                 }
             }
             let known = KnownJobs { known: known.into_iter().collect() };
-            yield Discovery::Operation(Operation::Checkpoint(Checkpoint {
-                partition: JOBS_PARTITION.to_owned(),
-                state: serde_json::to_value(known).unwrap_or_default(),
-                non_final: 0,
-            }));
+            yield Discovery::Operation(Operation::checkpoint(JOBS_PARTITION, &known, 0)?);
         };
         stream.boxed()
     }
@@ -520,11 +516,7 @@ impl Source for JenkinsSource {
             pending.sort_unstable();
             let non_final = pending.len() as u64;
             let state = JobState { version: JOB_STATE_VERSION, synced_through: highest, pending, deleted: false, first_build: p.first_build, stages };
-            yield Operation::Checkpoint(Checkpoint {
-                partition: job_key(&p.path),
-                state: serde_json::to_value(state).map_err(|e| Error::Record(e.to_string()))?,
-                non_final,
-            });
+            yield Operation::checkpoint(job_key(&p.path), &state, non_final)?;
         };
         stream.boxed()
     }
