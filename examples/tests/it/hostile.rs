@@ -90,6 +90,25 @@ async fn a_listing_without_its_key_is_an_error_not_an_empty_server() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
+/// A job filter that matches no job of the server is a mistake in the settings: an error naming
+/// the setting, not a run of nothing that exits 0.
+#[tokio::test]
+async fn an_include_that_selects_no_job_names_the_setting() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(
+        &server,
+        dir.path(),
+        "[jenkins.jobs]\ninclude = [\"tema/**\"]",
+    );
+    serve_listing(&server, &jobs(&["team-a", "team-b"])).await;
+    let out = run(&config, &db, &[]).await;
+    assert_eq!(out.status.code(), Some(2), "bad settings: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("[jenkins.jobs] include"), "{err}");
+    assert!(err.contains("tema/**"), "{err}");
+}
+
 #[tokio::test]
 async fn deleting_every_known_job_at_once_needs_confirmation() {
     let server = MockServer::start().await;

@@ -181,10 +181,18 @@ impl BitbucketSource {
             .try_collect()
             .await
             .map_err(api)?;
-        Ok(access
+        let slugs: Vec<String> = access
             .into_iter()
             .filter_map(|a| a.workspace.and_then(|w| w.slug))
-            .collect())
+            .collect();
+        if slugs.is_empty() {
+            // Nothing to sync is a mistake in the settings or the credentials' scopes, not a
+            // success with no rows.
+            return Err(Error::Config(
+                "[bitbucket] workspaces is empty and the credentials see no workspace: list the workspaces to sync, or give the token the `read:workspace` scope".into(),
+            ));
+        }
+        Ok(slugs)
     }
 
     /// A pipeline's row, and its steps' when the options ask for them.

@@ -357,6 +357,16 @@ impl Source for JenkinsSource {
                     });
                 }
             }
+            // A filter that selects none of the server's jobs is a mistake in the settings, not
+            // an empty server: say which setting, rather than sync nothing with exit 0.
+            if known.is_empty() && !listed.is_empty() && !source.filter.include.is_empty() {
+                let include: Vec<String> = source.filter.include.iter().map(|p| format!("\"{p}\"")).collect();
+                Err(Error::Config(format!(
+                    "[jenkins.jobs] include = [{}] selects none of the {} jobs the server lists",
+                    include.join(", "),
+                    listed.len()
+                )))?;
+            }
             // Only after a complete listing: jobs known before and listed no more are gone.
             let at_ms = now_ms();
             let gone: Vec<&String> = previous.known.iter().filter(|k| !listed.contains(*k)).collect();
