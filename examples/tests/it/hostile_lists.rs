@@ -1,7 +1,7 @@
 //! One hostile harness for every source: each list of each source, served by the simulator with
 //! each answer no API allows (`{}`, a null list, an error body under 200, a 404 for a later
 //! page, a cursor that repeats, a fresh cursor over the same items, a number of 2^63-1). A source
-//! plugs in by telling its lists ([`HostileLists`]). For every case: the run does not end as a
+//! plugs in by telling its lists ([`HostileLists`]): Jenkins, CircleCI and Bitbucket do. For every case: the run does not end as a
 //! clean success with rows missing (a list answer fails the run; a poison number is reported),
 //! an endless listing stops at once, no raw control character reaches stderr, and the next clean
 //! run gives exactly the database a clean sync gives.
@@ -29,6 +29,8 @@ struct ListRoute {
     answers: &'static [HostileAnswer],
     /// The `ci-sync` read command that prints this list, if any: it must stop with the error too.
     read_command: Option<Vec<String>>,
+    /// The key of the list in a page (`items`, `values`, `allBuilds`).
+    list_key: &'static str,
 }
 
 /// What a source tells the harness: its config section, its lists, how its pages look.
@@ -39,8 +41,8 @@ trait HostileLists {
     fn config(&self) -> &'static str;
     /// Prepares the simulator (a world with enough items for second pages).
     fn prepare(&self, s: &Setup);
-    /// The key of the list in a page, and the number field of an item.
-    fn keys(&self) -> (&'static str, &'static str);
+    /// The number field of an item (`number`, `build_number`).
+    fn number_field(&self) -> &'static str;
     /// Its lists.
     fn lists(&self, s: &Setup) -> Vec<ListRoute>;
     /// The environment of its read commands (URL, credentials).
@@ -75,8 +77,8 @@ impl HostileLists for CircleCi {
         ""
     }
     fn prepare(&self, _: &Setup) {}
-    fn keys(&self) -> (&'static str, &'static str) {
-        ("items", "number")
+    fn number_field(&self) -> &'static str {
+        "number"
     }
     fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
         vec![
@@ -97,6 +99,7 @@ impl HostileLists for CircleCi {
                     "pipelines".into(),
                     "gh/acme/web".into(),
                 ]),
+                list_key: "items",
             },
             ListRoute {
                 name: "pipelines, page 1",
@@ -105,6 +108,7 @@ impl HostileLists for CircleCi {
                 first_page_lacks: Some("page-token"),
                 answers: &[HostileAnswer::PoisonNumber],
                 read_command: None,
+                list_key: "items",
             },
             ListRoute {
                 name: "a pipeline's workflows",
@@ -113,6 +117,7 @@ impl HostileLists for CircleCi {
                 first_page_lacks: None,
                 answers: ONLY_PAGE,
                 read_command: None,
+                list_key: "items",
             },
             ListRoute {
                 name: "a workflow's jobs",
@@ -121,6 +126,7 @@ impl HostileLists for CircleCi {
                 first_page_lacks: None,
                 answers: ONLY_PAGE,
                 read_command: None,
+                list_key: "items",
             },
         ]
     }
@@ -139,8 +145,8 @@ impl HostileLists for Bitbucket {
         // Pages of 10: 12 repositories and 25 pipelines each make second and third pages.
         s.sim.set_bitbucket(BbWorld::new(12, 25));
     }
-    fn keys(&self) -> (&'static str, &'static str) {
-        ("values", "build_number")
+    fn number_field(&self) -> &'static str {
+        "build_number"
     }
     fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
         vec![
@@ -164,6 +170,7 @@ impl HostileLists for Bitbucket {
                     "--page-size".into(),
                     "10".into(),
                 ]),
+                list_key: "values",
             },
             ListRoute {
                 name: "repositories, page 2",
@@ -172,6 +179,7 @@ impl HostileLists for Bitbucket {
                 first_page_lacks: None,
                 answers: LATER_PAGE,
                 read_command: None,
+                list_key: "values",
             },
             ListRoute {
                 name: "pipelines, page 1",
@@ -180,6 +188,7 @@ impl HostileLists for Bitbucket {
                 first_page_lacks: Some("page="),
                 answers: &[HostileAnswer::PoisonNumber],
                 read_command: None,
+                list_key: "values",
             },
             ListRoute {
                 name: "a pipeline's steps",
@@ -192,7 +201,71 @@ impl HostileLists for Bitbucket {
                     HostileAnswer::NotFound,
                 ],
                 read_command: None,
+                list_key: "values",
             },
+        ]
+    }
+}
+
+struct Jenkins;
+
+/// Answers for a page of Jenkins' lists: Jenkins pages by offset, not by cursor, so the cursor
+/// answers do not apply (and a server that ignores `{M,N}` sends its whole list at once).
+const JENKINS_PAGE: &[HostileAnswer] = &[
+    HostileAnswer::EmptyObject,
+    HostileAnswer::NullList,
+    HostileAnswer::MessageOnly,
+    HostileAnswer::NotFound,
+    HostileAnswer::ControlText,
+];
+
+impl HostileLists for Jenkins {
+    fn source(&self) -> &'static str {
+        "jenkins"
+    }
+    fn config(&self) -> &'static str {
+        ""
+    }
+    fn prepare(&self, _: &Setup) {}
+    fn number_field(&self) -> &'static str {
+        "number"
+    }
+    fn lists(&self, _: &Setup) -> Vec<ListRoute> {
+        vec![
+            ListRoute {
+                name: "the job listing",
+                path_ends_with: "/jenkins/api/json".into(),
+                later_page: Some("tree=jobs"),
+                first_page_lacks: None,
+                answers: &[
+                    HostileAnswer::EmptyObject,
+                    HostileAnswer::NullList,
+                    HostileAnswer::MessageOnly,
+                ],
+                read_command: Some(vec!["jenkins".into(), "jobs".into()]),
+                list_key: "jobs",
+            },
+            ListRoute {
+                // `nightly-big` has 250 builds: pages of 100, `{100,200}` is the second.
+                name: "builds, page 2",
+                path_ends_with: "/job/nightly-big/api/json".into(),
+                later_page: Some("%7B100%2C200%7D"),
+                first_page_lacks: None,
+                answers: JENKINS_PAGE,
+                read_command: Some(vec![
+                    "jenkins".into(),
+                    "builds".into(),
+                    "nightly-big".into(),
+                ]),
+                list_key: "allBuilds",
+            },
+        ]
+    }
+    fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
+        vec![
+            ("JENKINS_URL", s.sim.base_url()),
+            ("JENKINS_USER", "demo".into()),
+            ("JENKINS_API_TOKEN", "demo-token".into()),
         ]
     }
 }
@@ -242,7 +315,7 @@ async fn every_list_of(source: &dyn HostileLists) {
     let reference = s.db("reference.db");
     ok(&run(&config, &sqlite_url(&reference)).await);
     let want = sqlite_normalized(&reference);
-    let (list_key, number_field) = source.keys();
+    let number_field = source.number_field();
     for (i, list) in source.lists(&s).into_iter().enumerate() {
         for (j, &answer) in list.answers.iter().enumerate() {
             let case = format!("{} {}: {answer:?}", source.source(), list.name);
@@ -251,7 +324,7 @@ async fn every_list_of(source: &dyn HostileLists) {
                 query_contains: list.later_page.map(str::to_owned),
                 query_lacks: list.first_page_lacks.map(str::to_owned),
                 answer,
-                list_key,
+                list_key: list.list_key,
                 number_field,
             };
             s.sim.set_hostile(Some(plan.clone()));
@@ -308,6 +381,11 @@ async fn every_list_of(source: &dyn HostileLists) {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn jenkins_takes_no_hostile_answer_for_a_whole_list() {
+    every_list_of(&Jenkins).await;
 }
 
 #[tokio::test]
