@@ -10,6 +10,7 @@ use cidata_cli::simulator::{BbWorld, CciWorld, Simulator, World};
 use cidata_sync::rusqlite::Connection;
 use tokio::process::Command;
 
+use crate::every_source::killed_runs_until_one_completes;
 use crate::sync::{count, dump_tables, ok, sqlite_url};
 
 const TABLES: [&str; 5] = [
@@ -222,16 +223,7 @@ async fn a_chain_of_kills_converges_on_long_repositories() {
     let want = rows(&reference);
     let db = s.dir.path().join("killed.db");
     // A full run writes about 620 rows; each run here is killed after 150 statements.
-    let mut killed = 0;
-    loop {
-        let out = s.run(&db, Some(150)).await;
-        if out.status.success() {
-            break;
-        }
-        killed += 1;
-        assert!(killed <= 15, "no convergence after {killed} killed runs");
-    }
-    assert!(killed >= 3, "the kills did not cut the run ({killed})");
+    let killed = killed_runs_until_one_completes(15, || s.run(&db, Some(150))).await;
     assert_eq!(rows(&db), want, "after {killed} kills");
 }
 

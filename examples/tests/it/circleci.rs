@@ -11,6 +11,7 @@ use cidata_sync::rusqlite::Connection;
 use serde_json::Value;
 use tokio::process::Command;
 
+use crate::every_source::killed_runs_until_one_completes;
 use crate::sync::{count, dump_tables, ok, sqlite_url};
 
 const TABLES: [&str; 3] = ["circleci_pipelines", "circleci_workflows", "circleci_jobs"];
@@ -209,16 +210,7 @@ async fn a_chain_of_kills_converges_on_a_long_project() {
     let want = dump_tables(&reference, &TABLES, false);
     let db = s.dir.path().join("killed.db");
     // A full run writes about 1,800 rows; each run here is killed after 400 statements.
-    let mut killed = 0;
-    loop {
-        let out = s.run(&db, Some(400)).await;
-        if out.status.success() {
-            break;
-        }
-        killed += 1;
-        assert!(killed <= 12, "no convergence after {killed} killed runs");
-    }
-    assert!(killed >= 3, "the kills did not cut the run ({killed})");
+    let killed = killed_runs_until_one_completes(12, || s.run(&db, Some(400))).await;
     assert_eq!(
         dump_tables(&db, &TABLES, false),
         want,

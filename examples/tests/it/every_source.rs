@@ -74,6 +74,23 @@ pub(crate) async fn run(config: &Path, dest: &str) -> Output {
     run_cmd(config, dest).output().await.unwrap()
 }
 
+/// Runs `run` (a run killed after a number of statements) again and again until one ends
+/// successfully, failing the test after `most` killed runs or when fewer than 3 were killed (the
+/// kills did not cut the run); returns how many were killed.
+pub(crate) async fn killed_runs_until_one_completes<F, Fut>(most: u32, mut run: F) -> u32
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Output>,
+{
+    let mut killed = 0;
+    while !run().await.status.success() {
+        killed += 1;
+        assert!(killed <= most, "no convergence after {killed} killed runs");
+    }
+    assert!(killed >= 3, "the kills did not cut the run ({killed})");
+    killed
+}
+
 /// Fails naming the first lines only one side has.
 pub(crate) fn assert_same(got: &[String], want: &[String], context: &str) {
     if got == want {
