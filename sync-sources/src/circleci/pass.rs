@@ -235,3 +235,81 @@ impl ProjectPass {
         (state, moved.rejected)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline(state: &str, created_ms: i64) -> Pipeline {
+        let created = cidata_sync::format_timestamp(created_ms);
+        serde_json::from_str(&format!(
+            r#"{{"id":"p","number":1,"state":"{state}","created_at":"{created}"}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pipeline_without_workflows_is_final_only_once_settled_or_errored() {
+        let now = 1_800_000_000_000;
+        let fresh = pipeline("created", now - 60_000);
+        assert!(
+            !pipeline_is_final(&fresh, &[], now),
+            "read a minute after creation"
+        );
+        let settled = pipeline("created", now - NO_WORKFLOWS_SETTLE_MS);
+        assert!(
+            pipeline_is_final(&settled, &[], now),
+            "every workflow filtered out"
+        );
+        assert!(pipeline_is_final(&pipeline("errored", now), &[], now));
+        assert!(!pipeline_is_final(
+            &pipeline("setup", now - 86_400_000),
+            &[],
+            now
+        ));
+        let running: Workflow = serde_json::from_str(r#"{"id":"w","status":"running"}"#).unwrap();
+        let done: Workflow = serde_json::from_str(r#"{"id":"w","status":"success"}"#).unwrap();
+        assert!(!pipeline_is_final(&settled, &[running, done.clone()], now));
+        assert!(pipeline_is_final(&fresh, &[done], now));
+    }
+
+    #[test]
+    fn an_interim_state_keeps_what_the_last_complete_pass_held_pending() {
+        let previous = ProjectState {
+            version: STATE_VERSION,
+            newest: Some(10),
+            pending: vec![PendingPipeline {
+                id: "old".into(),
+                number: Some(7),
+                final_workflows: vec![],
+            }],
+            ..ProjectState::default()
+        };
+        let mut pass = ProjectPass::new(previous, 0);
+        let read = PipelineRead {
+            ops: vec![],
+            number: Some(12),
+            listed: true,
+            pending: Some(PendingPipeline {
+                id: "new".into(),
+                number: Some(12),
+                final_workflows: vec![],
+            }),
+            pending_workflows: vec!["w".into()],
+            recent: vec![],
+        };
+        pass.take(read);
+        let interim = pass.interim();
+        assert_eq!(
+            interim.newest,
+            Some(10),
+            "the floor moves only when the pass completes"
+        );
+        let ids: Vec<&str> = interim.pending.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["new", "old"]);
+        assert_eq!(interim.stored, [NumberRange { low: 12, top: 12 }]);
+        let (done, rejected) = pass.finish();
+        assert_eq!((done.newest, rejected.len()), (Some(12), 0));
+        assert!(done.stored.is_empty());
+    }
+}

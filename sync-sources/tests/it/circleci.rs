@@ -146,3 +146,77 @@ async fn without_insights_the_sync_goes_on() {
     );
     assert_eq!(workflows(&db), 1);
 }
+
+/// A pipeline held as not final that then answers 404 is marked deleted and reported, and is
+/// no longer read again; it is not left `running` forever.
+#[tokio::test]
+async fn a_running_pipeline_that_vanishes_is_marked_and_reported() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cci.db");
+    test_support::catch_all(&server).await;
+    let running = json!({"id": "p2", "number": 2, "state": "created", "project_slug": "gh/acme/web", "created_at": ago(30)});
+    Mock::given(path(format!("{SLUG_PATH}/pipeline")))
+        .respond_with(page(json!([running, pipeline()])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/pipeline/p1/workflow"))
+        .respond_with(page(json!([workflow("w1", 59)])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/pipeline/p2/workflow"))
+        .respond_with(page(json!([{"id": "w9", "name": "build", "status": "running", "pipeline_id": "p2",
+                                    "pipeline_number": 2, "project_slug": "gh/acme/web", "created_at": ago(29)}])))
+        .mount(&server)
+        .await;
+    Mock::given(path_regex(r"^/api/v2/workflow/w[0-9]/job$"))
+        .respond_with(page(json!([])))
+        .mount(&server)
+        .await;
+    let first = sync(&server, &db).await;
+    assert_eq!(first.non_final, 1);
+
+    // p2 is gone: the listing no longer has it, and it answers 404.
+    server.reset().await;
+    test_support::catch_all(&server).await;
+    Mock::given(path(format!("{SLUG_PATH}/pipeline")))
+        .respond_with(page(json!([pipeline()])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/insights/gh%2Facme%2Fweb/workflows/build"))
+        .respond_with(page(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/pipeline/p2"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_string(r#"{"message":"Pipeline not found"}"#),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let second = sync(&server, &db).await;
+    assert!(
+        second.failed_partitions.is_empty(),
+        "{:?}",
+        second.failed_partitions
+    );
+    assert_eq!(second.reported.len(), 1, "{:?}", second.reported);
+    assert!(
+        second.reported[0].item.contains("p2"),
+        "{:?}",
+        second.reported
+    );
+    assert_eq!(second.non_final, 0);
+    let conn = cidata_sync::rusqlite::Connection::open(&db).unwrap();
+    let deleted: Option<String> = conn
+        .query_row(
+            "SELECT deleted_at FROM circleci_pipelines WHERE id = 'p2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(deleted.is_some(), "p2 is marked deleted");
+    // Not pending any more: the next run does not ask for it again (the mock expects one GET).
+    sync(&server, &db).await;
+}
