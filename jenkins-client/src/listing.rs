@@ -112,7 +112,21 @@ impl BuildListing {
                         fields,
                         Range::Between(start, start + size),
                     );
-                    let page: BuildsResponse = jenkins.get_json(&prefix, Some(&tree)).await?;
+                    let url = jenkins.api_url(&prefix, Some(&tree))?;
+                    let page: BuildsResponse = jenkins.http().get_json(url.clone()).await?;
+                    // The listing's contract is newest first: a page whose numbers rise is from a
+                    // server that lists oldest first, and paging it by offset from the newest
+                    // would skip builds, so it is an error, not a listing to trust.
+                    if let Some(pair) = rising_pair(&page.all_builds) {
+                        return Err(Error::new(
+                            ErrorKind::Protocol,
+                            format!(
+                                "the builds are not listed newest first (#{} before #{}): the listing cannot be trusted",
+                                pair.0, pair.1
+                            ),
+                        )
+                        .with_request("GET", &url));
+                    }
                     let full = page.all_builds.len() as u64 >= size;
                     let page_lowest = page.all_builds.iter().filter_map(|b| b.number).min();
                     let before = lowest.fetch_min(
@@ -155,6 +169,15 @@ impl BuildListing {
             futures::future::ready(fresh)
         })
     }
+}
+
+/// Two neighbouring builds of a page whose numbers rise (newest first means falling), if any.
+fn rising_pair(builds: &[Build]) -> Option<(u64, u64)> {
+    let numbers: Vec<u64> = builds.iter().filter_map(|b| b.number).collect();
+    numbers
+        .windows(2)
+        .find(|w| w[1] >= w[0])
+        .map(|w| (w[0], w[1]))
 }
 
 /// The fields listed for every job by default: enough to tell what changed since a last look.

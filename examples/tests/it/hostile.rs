@@ -137,6 +137,55 @@ async fn deleting_every_known_job_at_once_needs_confirmation() {
     assert_eq!(deleted_jobs(&db), 3);
 }
 
+/// Builds that break the listing's contract: listed oldest first (paging from the newest would
+/// skip builds) fails that job naming the URL; a build without a number is reported with its URL.
+#[tokio::test]
+async fn builds_that_break_the_listings_contract_are_reported_not_dropped() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(&server, dir.path(), "");
+    Mock::given(path("/jenkins/api/json"))
+        .respond_with(jenkins_json(json!({"jobs": [
+            {"_class": "hudson.model.FreeStyleProject", "name": "rising", "lastBuild": {"number": 3}},
+            {"_class": "hudson.model.FreeStyleProject", "name": "fine", "lastBuild": {"number": 2}},
+        ]})))
+        .mount(&server)
+        .await;
+    let build = |n: u64| json!({"number": n, "result": "SUCCESS", "building": false, "timestamp": 1_700_000_000_000u64, "duration": 5});
+    Mock::given(path("/jenkins/job/rising/api/json"))
+        .respond_with(jenkins_json(
+            json!({"allBuilds": [build(1), build(2), build(3)]}),
+        ))
+        .mount(&server)
+        .await;
+    let unnumbered =
+        json!({"url": format!("{}/jenkins/job/fine/odd/", server.uri()), "result": "SUCCESS"});
+    Mock::given(path("/jenkins/job/fine/api/json"))
+        .respond_with(jenkins_json(
+            json!({"allBuilds": [build(2), unnumbered, build(1)]}),
+        ))
+        .mount(&server)
+        .await;
+    let out = run(&config, &db, &[]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "one job failed: {err}");
+    assert!(err.contains("not listed newest first"), "{err}");
+    assert!(err.contains("/jenkins/job/rising/api/json"), "{err}");
+    assert!(
+        err.contains("/jenkins/job/fine/odd/"),
+        "the build reported: {err}"
+    );
+    assert!(err.contains("reported"), "{err}");
+    let conn = Connection::open(&db).unwrap();
+    let builds = |job: &str| {
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM jenkins_builds WHERE job_name = '{job}'"),
+        )
+    };
+    assert_eq!((builds("fine"), builds("rising")), (2, 0));
+}
+
 #[tokio::test]
 async fn a_build_number_no_column_can_hold_fails_that_job_only() {
     let server = MockServer::start().await;

@@ -410,9 +410,18 @@ impl Source for JenkinsSource {
             // Newest first, down to `floor`: no build below it is needed, and once `floor` itself
             // is seen there is none to wait for, so no further page is asked for.
             let all = listing.stream();
-            let down_to_floor = async_stream::try_stream! {
+            // Builds listed without a number cannot be stored: reported once the job is read.
+            let unnumbered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+            let down_to_floor = {
+                let unnumbered = unnumbered.clone();
+                async_stream::try_stream! {
                 let mut all = std::pin::pin!(all);
                 while let Some(build) = all.try_next().await? {
+                    if build.number.is_none() {
+                        let url = build.url.clone().unwrap_or_else(|| "(no url)".to_owned());
+                        unnumbered.lock().unwrap_or_else(|e| e.into_inner()).push(url);
+                        continue;
+                    }
                     let number = build.number;
                     if number.is_some_and(|n| n < floor) {
                         break;
@@ -421,6 +430,7 @@ impl Source for JenkinsSource {
                     if number == Some(floor) {
                         break;
                     }
+                }
                 }
             };
             let needs_read = {
@@ -526,6 +536,14 @@ impl Source for JenkinsSource {
             pending.sort_unstable();
             let non_final = pending.len() as u64;
             let state = JobState { version: JOB_STATE_VERSION, synced_through: highest, pending, deleted: false, first_build: p.first_build, stages };
+            let unnumbered = std::mem::take(&mut *unnumbered.lock().unwrap_or_else(|e| e.into_inner()));
+            for url in unnumbered {
+                yield Operation::Report(cidata_sync::ItemReport {
+                    partition: job_key(&p.path),
+                    item: format!("a build of `{}` at {url}", p.path),
+                    problem: "listed without a number, so it cannot be stored".into(),
+                });
+            }
             yield Operation::checkpoint(job_key(&p.path), &state, non_final)?;
         };
         stream.boxed()
