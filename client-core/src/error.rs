@@ -383,6 +383,16 @@ impl std::error::Error for Error {
 
 impl From<reqwest::Error> for Error {
     fn from(err: reqwest::Error) -> Error {
+        if err.is_redirect() {
+            // The redirect policy's reason (a loop, too many) is the cause; never retried.
+            let why = std::error::Error::source(&err)
+                .map_or_else(|| "redirects not followed".to_owned(), |s| s.to_string());
+            let mut out = Error::new(ErrorKind::Redirect, why);
+            if let Some(url) = err.url() {
+                out.inner.url = Some(redact_url(url));
+            }
+            return out;
+        }
         let what = if err.is_timeout() {
             "request timed out"
         } else if err.is_connect() {

@@ -143,7 +143,13 @@ impl HttpClientBuilder {
         let base = BaseUrl::parse(&stripped)?;
         let redirect_base = base.clone();
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 10 {
+            if attempt.previous().iter().any(|u| u == attempt.url()) {
+                let message = format!(
+                    "a redirect loop: the server sends back to {}",
+                    crate::error::short_url(attempt.url())
+                );
+                attempt.error(message)
+            } else if attempt.previous().len() >= 10 {
                 attempt.error("more than 10 redirects")
             } else if redirect_base.is_same_origin(attempt.url()) {
                 attempt.follow()

@@ -70,3 +70,23 @@ async fn redirects_to_another_origin_are_not_followed() {
     let same: Value = c.get_json(c.base().join("here").unwrap()).await.unwrap();
     assert_eq!(same, serde_json::json!([1]));
 }
+
+#[tokio::test]
+async fn a_redirect_loop_says_so() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(path("/ctx/a"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", format!("{uri}/ctx/b")))
+        .mount(&server)
+        .await;
+    Mock::given(path("/ctx/b"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", format!("{uri}/ctx/a")))
+        .mount(&server)
+        .await;
+    let http = crate::support::client(&server, 1);
+    let url = http.base().join("a").unwrap();
+    let err = http.get_json::<serde_json::Value>(url).await.unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("redirect loop"), "{text}");
+    assert!(text.contains("/ctx/a"), "{text}");
+}
