@@ -186,6 +186,27 @@ async fn builds_that_break_the_listings_contract_are_reported_not_dropped() {
     assert_eq!((builds("fine"), builds("rising")), (2, 0));
 }
 
+/// A job whose name no URL can address (`..`) fails alone, named, and the others are synced.
+#[tokio::test]
+async fn a_job_named_dot_dot_is_reported_and_the_others_synced() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(&server, dir.path(), "");
+    serve_listing(&server, &jobs(&["..", "fine"])).await;
+    let out = run(&config, &db, &[]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "one job failed: {err}");
+    assert!(err.contains("`..`"), "{err}");
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM jenkins_jobs WHERE name = 'fine'"
+        ),
+        1
+    );
+}
+
 #[tokio::test]
 async fn a_build_number_no_column_can_hold_fails_that_job_only() {
     let server = MockServer::start().await;

@@ -308,6 +308,13 @@ impl Source for JenkinsSource {
                 if !source.filter.selects(&entry.path) {
                     continue;
                 }
+                // A name no URL can address (`..`, `.`): its builds' URL would be another
+                // object's. It fails alone, named with its URL, and is not stored.
+                if let Err(e) = JobPath::from_segments(entry.path.segments().iter().cloned()) {
+                    let url = entry.job.url.clone().unwrap_or_else(|| "(no url)".to_owned());
+                    yield Discovery::Failed { partition: job_key(&entry.path), error: format!("job `{}` at {url}: {e}", entry.path) };
+                    continue;
+                }
                 known.insert(key);
                 // A job whose listing entry does not fit the tables fails alone, by name.
                 let record = match job_record(&jenkins, &server, &entry.path, &entry.job, synced_at) {
