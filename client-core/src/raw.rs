@@ -135,10 +135,13 @@ pub struct Keyed<T> {
     pub item: T,
 }
 
+/// Decoded from text or bytes held in memory (`serde_json::from_slice`, `from_str`), as every
+/// page is: the item's JSON is borrowed, hashed and decoded, not copied once more.
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Keyed<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawJson::deserialize(d)?;
-        let item = parse_raw(&raw)?;
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let item = serde_json::from_str(raw.get())
+            .map_err(|err| serde::de::Error::custom(raw_error(raw.get(), &err)))?;
         Ok(Keyed {
             key: crate::item_key(raw.get()),
             item,
@@ -149,12 +152,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Keyed<T> {
 /// Decodes `T` from raw JSON; a failure names the path inside this value. Used by [`raw_model!`].
 #[doc(hidden)]
 pub fn parse_raw<T: DeserializeOwned, E: serde::de::Error>(raw: &RawJson) -> Result<T, E> {
-    serde_json::from_str(raw.get()).map_err(|err| E::custom(raw_error(raw, &err)))
+    serde_json::from_str(raw.get()).map_err(|err| E::custom(raw_error(raw.get(), &err)))
 }
 
 /// The message of a raw value that did not decode: where inside it, and why.
-fn raw_error(raw: &RawJson, err: &serde_json::Error) -> String {
-    let path = crate::json_path::json_path_of(raw.get().as_bytes(), err);
+fn raw_error(raw: &str, err: &serde_json::Error) -> String {
+    let path = crate::json_path::json_path_of(raw.as_bytes(), err);
     // Without serde_json's "at line L column C" (a place inside this value): serde_json reads
     // that suffix back from a custom error's message and would report it as the place in the
     // whole document.
