@@ -30,3 +30,8 @@ pub fn view_parts() -> Vec<cidata_sync::views::ViewPart> {
     parts.extend(bitbucket::view_parts());
     parts
 }
+
+// The README's example is compiled as a doc test, exactly as displayed.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
