@@ -434,6 +434,21 @@ fn job_value(project: &CciProject, j: &CciJob) -> Value {
     v
 }
 
+/// The page of `items` a `page-token` asks for (`after-N`: from the N-th), [`PAGE`] items long,
+/// with the token of the next page while there is one.
+fn paged(items: Vec<Value>, token: Option<&str>) -> (u16, Value) {
+    let start: usize = match token {
+        Some(token) => match token.strip_prefix("after-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return (400, json!({"message": "invalid page token"})),
+        },
+        None => 0,
+    };
+    let next = (start + PAGE < items.len()).then(|| format!("after-{}", start + PAGE));
+    let items = items.into_iter().skip(start).take(PAGE).collect();
+    (200, page(items, next))
+}
+
 fn page(items: Vec<Value>, next: Option<String>) -> Value {
     json!({"items": items, "next_page_token": next})
 }
@@ -473,21 +488,8 @@ pub fn respond(
                 .rev()
                 .filter(|p| branch.is_none_or(|b| p.branch == b))
                 .collect();
-            let start: usize = match q("page-token") {
-                Some(token) => match token.strip_prefix("after-").and_then(|n| n.parse().ok()) {
-                    Some(n) => n,
-                    None => return (400, json!({"message": "invalid page token"})),
-                },
-                None => 0,
-            };
-            let items = all
-                .iter()
-                .skip(start)
-                .take(PAGE)
-                .map(|p| pipeline_value(project, p))
-                .collect();
-            let next = (start + PAGE < all.len()).then(|| format!("after-{}", start + PAGE));
-            (200, page(items, next))
+            let items = all.iter().map(|p| pipeline_value(project, p)).collect();
+            paged(items, q("page-token"))
         }
         ("GET", ["pipeline", id]) => match world.find_pipeline(id) {
             Some((project, p)) => (200, pipeline_value(project, p)),
@@ -500,7 +502,7 @@ pub fn respond(
                     .iter()
                     .map(|w| workflow_value(project, p, w))
                     .collect();
-                (200, page(items, None))
+                paged(items, q("page-token"))
             }
             None => missing,
         },
@@ -511,7 +513,7 @@ pub fn respond(
         ("GET", ["workflow", id, "job"]) => match world.find_workflow(id) {
             Some((project, _, w)) => {
                 let items = w.jobs.iter().map(|j| job_value(project, j)).collect();
-                (200, page(items, None))
+                paged(items, q("page-token"))
             }
             None => missing,
         },

@@ -246,6 +246,11 @@ impl Simulator {
         format!("http://{}{BITBUCKET_PREFIX}", self.addr)
     }
 
+    /// Serves `world` as the simulated CircleCI from now on.
+    pub fn set_circleci(&self, world: CciWorld) {
+        *self.circleci() = world;
+    }
+
     /// Serves `world` as the simulated Bitbucket from now on.
     pub fn set_bitbucket(&self, world: BbWorld) {
         *self.bitbucket() = world;

@@ -6,7 +6,7 @@
 //! an endless listing stops at once, no raw control character reaches stderr, and the next clean
 //! run gives exactly the database a clean sync gives.
 
-use cidata_cli::simulator::{BbWorld, HostileAnswer, HostilePlan};
+use cidata_cli::simulator::{BbWorld, CciWorld, HostileAnswer, HostilePlan};
 
 use std::path::Path;
 use std::process::Output;
@@ -129,6 +129,46 @@ impl HostileLists for CircleCi {
                 list_key: "items",
             },
         ]
+    }
+}
+
+/// CircleCI with pipelines of 25 workflows of 25 jobs: the child lists have second pages.
+struct CircleCiChildren;
+
+impl HostileLists for CircleCiChildren {
+    fn source(&self) -> &'static str {
+        "circleci"
+    }
+    fn config(&self) -> &'static str {
+        ""
+    }
+    fn prepare(&self, s: &Setup) {
+        s.sim
+            .set_circleci(CciWorld::new(&["gh/acme/web"], 2, 25, 25));
+    }
+    fn number_field(&self) -> &'static str {
+        "number"
+    }
+    fn lists(&self, _: &Setup) -> Vec<ListRoute> {
+        ["/workflow", "/job"]
+            .into_iter()
+            .map(|list| ListRoute {
+                name: if list == "/job" {
+                    "a workflow's jobs, page 2"
+                } else {
+                    "a pipeline's workflows, page 2"
+                },
+                path_ends_with: list.into(),
+                later_page: Some("page-token="),
+                first_page_lacks: None,
+                answers: LATER_PAGE,
+                read_command: None,
+                list_key: "items",
+            })
+            .collect()
+    }
+    fn read_env(&self, s: &Setup) -> Vec<(&'static str, String)> {
+        CircleCi.read_env(s)
     }
 }
 
@@ -391,6 +431,11 @@ async fn jenkins_takes_no_hostile_answer_for_a_whole_list() {
 #[tokio::test]
 async fn circleci_takes_no_hostile_answer_for_a_whole_list() {
     every_list_of(&CircleCi).await;
+}
+
+#[tokio::test]
+async fn circleci_takes_no_hostile_answer_for_a_whole_list_of_children() {
+    every_list_of(&CircleCiChildren).await;
 }
 
 #[tokio::test]
