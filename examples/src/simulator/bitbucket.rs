@@ -155,17 +155,20 @@ impl BbWorld {
                 let pipeline = world.pipeline(n, created, running, r);
                 repo.pipelines.push(pipeline);
             }
-            for id in 1..=3 {
-                repo.pull_requests.push(BbPullRequest {
-                    id,
-                    state: ["MERGED", "DECLINED", "OPEN"][(id as usize - 1) % 3],
-                    created_ms: now - (4 - id) * 86_400_000,
-                    updated_ms: now - (4 - id) * 3_600_000,
-                });
-            }
+            repo.pull_requests = pull_requests(3, now);
             world.repositories.push(repo);
         }
         world
+    }
+
+    /// The same world with `count` pull requests in every repository (3 by default), the
+    /// newest updated an hour ago.
+    pub fn with_pull_requests(mut self, count: i64) -> BbWorld {
+        let now = self.clock_ms;
+        for repo in &mut self.repositories {
+            repo.pull_requests = pull_requests(count, now);
+        }
+        self
     }
 
     /// The demo's workspace: 9 repositories of 6 pipelines.
@@ -357,6 +360,18 @@ fn updated_since(q: Option<&str>) -> Option<i64> {
         .find(|c: char| c == ')' || c.is_whitespace())
         .unwrap_or(rest.len());
     cidata_bitbucket::parse_time(&rest[..end])
+}
+
+/// `count` pull requests, numbered from 1, the newest updated an hour before `now`.
+fn pull_requests(count: i64, now: i64) -> Vec<BbPullRequest> {
+    (1..=count)
+        .map(|id| BbPullRequest {
+            id,
+            state: ["MERGED", "DECLINED", "OPEN"][(id as usize - 1) % 3],
+            created_ms: now - (count + 1 - id) * 86_400_000,
+            updated_ms: now - (count + 1 - id) * 3_600_000,
+        })
+        .collect()
 }
 
 /// One page of `items` by `page` and `pagelen`, with a `next` link when `link` says so.

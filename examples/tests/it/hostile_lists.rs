@@ -182,8 +182,10 @@ impl HostileLists for Bitbucket {
         "max_records_per_page = 10"
     }
     fn prepare(&self, s: &Setup) {
-        // Pages of 10: 12 repositories and 25 pipelines each make second and third pages.
-        s.sim.set_bitbucket(BbWorld::new(12, 25));
+        // Pages of 10: 12 repositories, 25 pipelines and 12 pull requests each make second
+        // pages.
+        s.sim
+            .set_bitbucket(BbWorld::new(12, 25).with_pull_requests(12));
     }
     fn number_field(&self) -> &'static str {
         "build_number"
@@ -227,6 +229,15 @@ impl HostileLists for Bitbucket {
                 later_page: None,
                 first_page_lacks: Some("page="),
                 answers: &[HostileAnswer::PoisonNumber],
+                read_command: None,
+                list_key: "values",
+            },
+            ListRoute {
+                name: "pull requests, page 2",
+                path_ends_with: "/pullrequests".into(),
+                later_page: Some("page=2"),
+                first_page_lacks: None,
+                answers: LATER_PAGE,
                 read_command: None,
                 list_key: "values",
             },
