@@ -421,6 +421,32 @@ async fn a_folder_that_contains_itself_stops_the_walk() {
     assert!(stderr(&out).contains("contains itself"), "{}", stderr(&out));
 }
 
+/// The same loop in a sync: the run fails and writes no row of the loop.
+#[tokio::test]
+async fn a_folder_that_contains_itself_commits_nothing_of_the_loop() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(&server, dir.path(), "");
+    Mock::given(path("/jenkins/api/json"))
+        .respond_with(move |_: &Request| {
+            let mut inner = json!({"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "loop",
+                                   "url": format!("{uri}/jenkins/job/loop/"), "jobs": [{"name": "loop"}]});
+            for _ in 0..6 {
+                inner = json!({"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "loop",
+                               "url": format!("{uri}/jenkins/job/loop/"), "jobs": [inner]});
+            }
+            jenkins_json(json!({ "jobs": [inner, {"_class": "hudson.model.FreeStyleProject", "name": "fine"}] }))
+        })
+        .mount(&server)
+        .await;
+    let out = run(&config, &db, &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("contains itself"), "{}", stderr(&out));
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM jenkins_jobs"), 0);
+}
+
 #[tokio::test]
 async fn read_commands_take_timeout_and_retries() {
     let server = MockServer::start().await;

@@ -301,8 +301,10 @@ impl Source for JenkinsSource {
             let mut listed = BTreeSet::new();
             let mut known = BTreeSet::new();
             let synced_at = now_ms();
-            let mut jobs = std::pin::pin!(jenkins.jobs_with(fields));
-            while let Some(entry) = jobs.try_next().await.map_err(Error::source)? {
+            // The whole walk first: a listing that fails half-way (a folder that contains
+            // itself, a folder answering 404) writes no row of it.
+            let entries: Vec<_> = jenkins.jobs_with(fields).try_collect().await.map_err(Error::source)?;
+            for entry in entries {
                 let key = entry.path.full_name();
                 listed.insert(key.clone());
                 if !source.filter.selects(&entry.path) {
