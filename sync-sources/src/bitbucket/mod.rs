@@ -314,6 +314,9 @@ impl BitbucketSource {
                         // Gone: it cannot change any more. Marked and reported, not forgotten.
                         Err(e) if e.kind() == ErrorKind::NotFound => {
                             yield Operation::SoftDelete { table: PIPELINES.name.into(), key: vec![Value::Text(uuid.clone())], at_ms: now_ms() };
+                            if options.pipeline_steps {
+                                yield Operation::SoftDeleteWhere { table: STEPS.name.into(), matching: vec![("pipeline_uuid".into(), Value::Text(uuid.clone()))], at_ms: now_ms() };
+                            }
                             yield report(&partition, format!("pipeline {uuid} of {}/{}", p.workspace, p.slug), format!("not final when last read, now gone ({e}): marked deleted"));
                         }
                         Err(e) => Err(api(e))?,

@@ -343,8 +343,10 @@ pub static STEPS: TableDef<StepRow> = TableDef {
         }),
         // Which configured account wrote the row (several may share the tables).
         ColumnDef::source_name("server"),
+        // When its pipeline, held as not final, answered 404: gone, not forgotten.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// A step is final when completed, or when it will never run (`NOT_RUN`).

@@ -7,7 +7,7 @@ use cidata_circleci::models::{Pipeline, PipelineState, Workflow, parse_time};
 use cidata_sync::{MarkRule, NewestFirst, NumberRange, Operation, Value, now_ms};
 use serde::{Deserialize, Serialize};
 
-use super::tables::PIPELINES;
+use super::tables::{JOBS, PIPELINES, WORKFLOWS};
 
 /// How long a pipeline may show no workflow before "none" is taken as final (every workflow
 /// filtered out by branch filters): CircleCI adds a pipeline's workflows within seconds.
@@ -93,6 +93,16 @@ impl PipelineRead {
                 Operation::SoftDelete {
                     table: PIPELINES.name.into(),
                     key: vec![Value::Text(id.to_owned())],
+                    at_ms: now_ms(),
+                },
+                Operation::SoftDeleteWhere {
+                    table: WORKFLOWS.name.into(),
+                    matching: vec![("pipeline_id".into(), Value::Text(id.to_owned()))],
+                    at_ms: now_ms(),
+                },
+                Operation::SoftDeleteWhere {
+                    table: JOBS.name.into(),
+                    matching: vec![("pipeline_id".into(), Value::Text(id.to_owned()))],
                     at_ms: now_ms(),
                 },
                 Operation::Report(cidata_sync::ItemReport {

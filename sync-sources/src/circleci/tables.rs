@@ -177,8 +177,10 @@ pub static WORKFLOWS: TableDef<WorkflowRow> = TableDef {
         }),
         // Which configured account wrote the row (several may share the tables).
         ColumnDef::source_name("server"),
+        // When its pipeline, held as not final, answered 404: gone, not forgotten.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// `circleci_jobs`.
@@ -248,8 +250,10 @@ pub static JOBS: TableDef<JobRow> = TableDef {
         }),
         // Which configured account wrote the row (several may share the tables).
         ColumnDef::source_name("server"),
+        // When its pipeline, held as not final, answered 404: gone, not forgotten.
+        ColumnDef::new("deleted_at", ColumnType::Timestamp, |_| Value::Null),
     ],
-    soft_delete: None,
+    soft_delete: Some("deleted_at"),
 };
 
 /// A test result of a job.

@@ -217,6 +217,14 @@ async fn a_running_pipeline_that_vanishes_is_marked_and_reported() {
         )
         .unwrap();
     assert!(deleted.is_some(), "p2 is marked deleted");
+    let workflow_deleted: Option<String> = conn
+        .query_row(
+            "SELECT deleted_at FROM circleci_workflows WHERE id = 'w9'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(workflow_deleted.is_some(), "and its workflow");
     // Not pending any more: the next run does not ask for it again (the mock expects one GET).
     sync(&server, &db).await;
 }
