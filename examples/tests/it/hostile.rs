@@ -402,32 +402,15 @@ async fn a_server_that_ignores_ranges_does_not_page_forever() {
 #[tokio::test]
 async fn a_folder_that_contains_itself_stops_the_walk() {
     let server = MockServer::start().await;
-    let uri = server.uri();
-    Mock::given(path("/jenkins/api/json"))
-        .respond_with(move |_: &Request| {
-            // Every level lists the same folder, at the same URL.
-            let mut inner = json!({"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "loop",
-                                   "url": format!("{uri}/jenkins/job/loop/"), "jobs": [{"name": "loop"}]});
-            for _ in 0..6 {
-                inner = json!({"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "loop",
-                               "url": format!("{uri}/jenkins/job/loop/"), "jobs": [inner]});
-            }
-            jenkins_json(json!({ "jobs": [inner] }))
-        })
-        .mount(&server)
-        .await;
+    mount_folder_loop(&server).await;
     let out = ci_sync(&server, &["jenkins", "jobs"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("contains itself"), "{}", stderr(&out));
 }
 
-/// The same loop in a sync: the run fails and writes no row of the loop.
-#[tokio::test]
-async fn a_folder_that_contains_itself_commits_nothing_of_the_loop() {
-    let server = MockServer::start().await;
+/// A root listing whose folder `loop` lists itself at every level (same URL), beside a job `fine`.
+async fn mount_folder_loop(server: &MockServer) {
     let uri = server.uri();
-    let dir = tempfile::tempdir().unwrap();
-    let (config, db) = setup(&server, dir.path(), "");
     Mock::given(path("/jenkins/api/json"))
         .respond_with(move |_: &Request| {
             let mut inner = json!({"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "loop",
@@ -438,8 +421,17 @@ async fn a_folder_that_contains_itself_commits_nothing_of_the_loop() {
             }
             jenkins_json(json!({ "jobs": [inner, {"_class": "hudson.model.FreeStyleProject", "name": "fine"}] }))
         })
-        .mount(&server)
+        .mount(server)
         .await;
+}
+
+/// The same loop in a sync: the run fails and writes no row of the loop.
+#[tokio::test]
+async fn a_folder_that_contains_itself_commits_nothing_of_the_loop() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(&server, dir.path(), "");
+    mount_folder_loop(&server).await;
     let out = run(&config, &db, &[]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("contains itself"), "{}", stderr(&out));
