@@ -15,7 +15,7 @@
 //! did not reach). The options `job_details` and `job_tests` add one request per finished job,
 //! once, when its workflow is final.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -340,92 +340,104 @@ impl CircleCiSource {
         Ok(Some(pipelines.into_iter().collect()))
     }
 
+    /// What to read, found as the listing goes so that reading starts with its first page:
+    /// 1. new pipelines, newest first, down to the first one held as final (and what a stopped
+    ///    pass stored, as `Covered`, so that the pass's progress sees it);
+    /// 2. pipelines held as not final that the listing did not reach;
+    /// 3. pipelines where insights shows a rerun.
+    fn to_read(
+        &self,
+        slug: &ProjectSlug,
+        previous: &ProjectState,
+        cutoff_ms: i64,
+    ) -> impl futures::Stream<Item = Result<ToRead>> + Send + 'static {
+        let source = self.clone();
+        let slug = slug.clone();
+        let progress = NewestFirst {
+            floor: previous.newest,
+            stored: previous.stored.clone(),
+        };
+        let lookback_ms =
+            i64::try_from(source.options.rerun_lookback.as_millis()).unwrap_or(i64::MAX);
+        let reruns_wanted = lookback_ms > 0 && previous.newest.is_some();
+        let recent = previous.recent.clone();
+        let pending_ids: BTreeSet<String> = previous.pending.iter().map(|p| p.id.clone()).collect();
+        async_stream::try_stream! {
+            let mut listed = BTreeSet::new();
+            {
+                let pipelines = source.client.pipelines(&slug, source.options.branch.as_deref());
+                let mut pipelines = std::pin::pin!(pipelines);
+                while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
+                    let id = pipeline.id.clone().unwrap_or_default();
+                    match progress.decide(pipeline.number, pending_ids.contains(&id)) {
+                        Listed::Stop => break,
+                        Listed::Skip => yield ToRead::Covered(pipeline.number),
+                        Listed::Read => {
+                            listed.insert(id);
+                            yield ToRead::Listed(Box::new(pipeline));
+                        }
+                    }
+                }
+            }
+            for id in pending_ids.iter().filter(|id| !listed.contains(*id)) {
+                yield ToRead::Pending(id.clone());
+            }
+            if reruns_wanted {
+                let names: BTreeSet<String> = recent.iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| r.name.clone()).collect();
+                let known: BTreeSet<String> = recent.iter().map(|r| r.id.clone()).collect();
+                let reruns = if names.is_empty() { None } else { source.reruns(&slug, &names, &known, cutoff_ms).await? };
+                for id in reruns.unwrap_or_default() {
+                    if !listed.contains(&id) && !pending_ids.contains(&id) {
+                        yield ToRead::Rerun(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads what one item of [`CircleCiSource::to_read`] asks for.
+    async fn read_one(
+        &self,
+        item: ToRead,
+        known_final: &BTreeSet<String>,
+        cutoff_ms: i64,
+        partition: &str,
+    ) -> Result<PipelineRead> {
+        let pipeline = match item {
+            ToRead::Listed(pipeline) => *pipeline,
+            ToRead::Covered(number) => return Ok(PipelineRead::covered(number)),
+            ToRead::Pending(id) | ToRead::Rerun(id) => match self.client.pipeline(&id).await {
+                Ok(pipeline) => pipeline,
+                // Gone: it cannot change any more. Marked and reported, not forgotten.
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    return Ok(PipelineRead::vanished(&id, partition, &e));
+                }
+                Err(e) => return Err(api(e)),
+            },
+        };
+        self.read_pipeline(pipeline, known_final, cutoff_ms).await
+    }
+
     fn read_project(&self, p: ProjectPartition) -> BoxStream<'static, Result<Operation>> {
         let source = self.clone();
         let stream = async_stream::try_stream! {
             let slug = p.slug;
             let previous = if p.previous.version == STATE_VERSION { p.previous } else { ProjectState::default() };
-            let now = now_ms();
             let lookback = i64::try_from(source.options.rerun_lookback.as_millis()).unwrap_or(i64::MAX);
-            let cutoff_ms = now.saturating_sub(lookback);
-            let pending_ids: BTreeMap<String, PendingPipeline> = previous.pending.iter().map(|p| (p.id.clone(), p.clone())).collect();
-            let pending_workflows: BTreeSet<String> = previous.pending_workflows.iter().cloned().collect();
-            // Workflow ids read as final before: their jobs need no new read.
-            let mut known_final: BTreeSet<String> = previous.recent.iter().map(|r| r.id.clone()).filter(|id| !pending_workflows.contains(id)).collect();
-            known_final.extend(previous.pending.iter().flat_map(|p| p.final_workflows.iter().cloned()));
-
-            // What to read, found as the listing goes so that reading starts with its first page:
-            // 1. new pipelines, newest first, down to the first one held as final;
-            // 2. pipelines held as not final that the listing did not reach;
-            // 3. pipelines where insights shows a rerun.
-            let to_read = {
-                let source = source.clone();
-                let slug = slug.clone();
-                let newest = previous.newest;
-                let progress = NewestFirst { floor: previous.newest, stored: previous.stored.clone() };
-                let recent = previous.recent.clone();
-                let pending_ids: BTreeSet<String> = pending_ids.keys().cloned().collect();
-                async_stream::try_stream! {
-                    let mut listed = BTreeSet::new();
-                    {
-                        let pipelines = source.client.pipelines(&slug, source.options.branch.as_deref());
-                        let mut pipelines = std::pin::pin!(pipelines);
-                        while let Some(pipeline) = pipelines.try_next().await.map_err(api)? {
-                            let id = pipeline.id.clone().unwrap_or_default();
-                            match progress.decide(pipeline.number, pending_ids.contains(&id)) {
-                                Listed::Stop => break,
-                                Listed::Skip => yield ToRead::Covered(pipeline.number),
-                                Listed::Read => {
-                                    listed.insert(id);
-                                    yield ToRead::Listed(Box::new(pipeline));
-                                }
-                            }
-                        }
-                    }
-                    for id in pending_ids.iter().filter(|id| !listed.contains(*id)) {
-                        yield ToRead::Pending(id.clone());
-                    }
-                    if lookback > 0 && newest.is_some() {
-                        let names: BTreeSet<String> = recent.iter().filter(|r| r.created_ms >= cutoff_ms).map(|r| r.name.clone()).collect();
-                        let known: BTreeSet<String> = recent.iter().map(|r| r.id.clone()).collect();
-                        let reruns = if names.is_empty() { None } else { source.reruns(&slug, &names, &known, cutoff_ms).await? };
-                        for id in reruns.unwrap_or_default() {
-                            if !listed.contains(&id) && !pending_ids.contains(&id) {
-                                yield ToRead::Rerun(id);
-                            }
-                        }
-                    }
-                }
-            };
-
-            // 4. Each pipeline's workflows and jobs, `concurrency` pipelines at a time.
-            let known_final = Arc::new(known_final);
+            let cutoff_ms = now_ms().saturating_sub(lookback);
+            let known_final = Arc::new(known_final(&previous));
+            let partition = project_key(&slug);
             // The listing runs ahead in a task of its own, so that the next page is fetched
             // while pipelines are read, not when a reader is free and waits for it.
-            let to_read = cidata_core::read_ahead(to_read, 4 * source.client.concurrency());
-            let partition = project_key(&slug);
+            let to_read = cidata_core::read_ahead(source.to_read(&slug, &previous, cutoff_ms), 4 * source.client.concurrency());
+            // Each pipeline's workflows and jobs, `concurrency` pipelines at a time, in order.
             let reads = to_read.map_ok(|item: ToRead| {
-                let source = source.clone();
-                let known_final = known_final.clone();
-                let partition = partition.clone();
-                async move {
-                    let pipeline = match item {
-                        ToRead::Listed(pipeline) => *pipeline,
-                        ToRead::Covered(number) => return Ok(Some(PipelineRead::covered(number))),
-                        ToRead::Pending(id) | ToRead::Rerun(id) => match source.client.pipeline(&id).await {
-                            Ok(pipeline) => pipeline,
-                            // Gone: it cannot change any more. Marked and reported, not forgotten.
-                            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Some(PipelineRead::vanished(&id, &partition, &e))),
-                            Err(e) => return Err(api(e)),
-                        },
-                    };
-                    source.read_pipeline(pipeline, &known_final, cutoff_ms).await.map(Some)
-                }
+                let (source, known_final, partition) = (source.clone(), known_final.clone(), partition.clone());
+                async move { source.read_one(item, &known_final, cutoff_ms, &partition).await }
             }).try_buffered(source.client.concurrency());
             let mut reads = std::pin::pin!(reads);
             let mut pass = ProjectPass::new(previous, cutoff_ms);
             while let Some(read) = reads.try_next().await? {
-                let Some(read) = read else { continue };
                 let (ops, checkpoint_due) = pass.take(read);
                 for op in ops {
                     yield op;

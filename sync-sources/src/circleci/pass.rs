@@ -134,6 +134,25 @@ impl PipelineRead {
     }
 }
 
+/// Workflows read as final before (in the lookback window, or of pipelines still pending):
+/// their jobs need no new read.
+pub(super) fn known_final(previous: &ProjectState) -> BTreeSet<String> {
+    let pending: BTreeSet<&String> = previous.pending_workflows.iter().collect();
+    let mut known: BTreeSet<String> = previous
+        .recent
+        .iter()
+        .map(|r| r.id.clone())
+        .filter(|id| !pending.contains(id))
+        .collect();
+    known.extend(
+        previous
+            .pending
+            .iter()
+            .flat_map(|p| p.final_workflows.iter().cloned()),
+    );
+    known
+}
+
 /// Listed pipelines between two checkpoints of a pass: a project of 10,000 pipelines commits
 /// its rows and where it stands every page, so that a run stopped half-way resumes there.
 pub(super) const CHECKPOINT_EVERY: usize = 20;
