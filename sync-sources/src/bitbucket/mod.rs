@@ -127,6 +127,13 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// What a part of a repository's read gives: an operation, or at its end what the state takes
+/// from it.
+enum Step<T> {
+    Op(Operation),
+    Done(T),
+}
+
 /// What a report of a pipeline number that makes no sense says.
 const REJECTED_NUMBER: &str = "the number is far beyond every other pipeline's: the checkpoint does not move to it, and the pipeline is read again next run";
 
@@ -244,8 +251,110 @@ impl BitbucketSource {
             .collect()
     }
 
+    /// The pipelines part of a repository's read: its operations, then the pass that holds
+    /// what the state takes from it.
+    fn pipeline_steps(
+        &self,
+        p: Arc<RepositoryPartition>,
+        previous: RepositoryState,
+        since_ms: i64,
+        synced_at: i64,
+    ) -> impl futures::Stream<Item = Result<Step<RepositoryPass>>> + Send + 'static {
+        let source = self.clone();
+        let options = self.options.clone();
+        async_stream::try_stream! {
+            let partition = repository_key(&p.uuid);
+            let mut pass = RepositoryPass::new(previous.clone(), since_ms);
+            let query = Query::new().sort_desc("created_on");
+            let listed = source.client.pipelines(&p.workspace, &p.slug, &query);
+            let mut listed = std::pin::pin!(listed);
+            loop {
+                let pipeline = match listed.try_next().await {
+                    Ok(Some(pipeline)) => pipeline,
+                    Ok(None) => break,
+                    // A repository without Pipelines enabled has none (a 404 for a later
+                    // page is an `IncompleteList` error, not this).
+                    Err(e) if e.kind() == ErrorKind::NotFound => break,
+                    Err(e) => Err(api(e))?,
+                };
+                let uuid = pipeline.uuid.clone().unwrap_or_default();
+                let number = pipeline.build_number;
+                let is_final = match pass.decide(&pipeline) {
+                    Listed::Stop => break,
+                    Listed::Skip => None,
+                    Listed::Read => {
+                        let is_final = pipeline.is_final();
+                        for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
+                            yield Step::Op(op);
+                        }
+                        Some(is_final)
+                    }
+                };
+                if pass.stored(&uuid, number, is_final, true) {
+                    yield Step::Op(Operation::checkpoint(&partition, &pass.interim(), 0)?);
+                }
+            }
+            for uuid in pass.unlisted_pending() {
+                match source.client.pipeline(&p.workspace, &p.slug, &uuid).await {
+                    Ok(pipeline) => {
+                        let (number, is_final) = (pipeline.build_number, pipeline.is_final());
+                        for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
+                            yield Step::Op(op);
+                        }
+                        pass.stored(&uuid, number, Some(is_final), false);
+                    }
+                    // Gone: it cannot change any more. Marked and reported, not forgotten.
+                    Err(e) if e.kind() == ErrorKind::NotFound => {
+                        yield Step::Op(Operation::SoftDelete { table: PIPELINES.name.into(), key: vec![Value::Text(uuid.clone())], at_ms: now_ms() });
+                        if options.pipeline_steps {
+                            yield Step::Op(Operation::SoftDeleteWhere { table: STEPS.name.into(), matching: vec![("pipeline_uuid".into(), Value::Text(uuid.clone()))], at_ms: now_ms() });
+                        }
+                        yield Step::Op(report(&partition, format!("pipeline {uuid} of {}/{}", p.workspace, p.slug), format!("not final when last read, now gone ({e}): marked deleted")));
+                    }
+                    Err(e) => Err(api(e))?,
+                }
+            }
+            yield Step::Done(pass);
+        }
+    }
+
+    /// The pull requests part of a repository's read, from `listed` (asked for early): its
+    /// operations, then the new cursor.
+    fn pull_request_steps(
+        p: Arc<RepositoryPartition>,
+        listed: impl futures::Stream<Item = cidata_core::Result<cidata_bitbucket::models::PullRequest>>
+        + Send
+        + 'static,
+        mut cursor: Option<i64>,
+        from: i64,
+        synced_at: i64,
+    ) -> impl futures::Stream<Item = Result<Step<Option<i64>>>> + Send + 'static {
+        async_stream::try_stream! {
+            let mut listed = std::pin::pin!(listed);
+            loop {
+                let pr = match listed.try_next().await {
+                    Ok(Some(pr)) => pr,
+                    Ok(None) => break,
+                    // Deleted since it was listed: the next full check marks it.
+                    Err(e) if e.kind() == ErrorKind::NotFound => break,
+                    Err(e) => Err(api(e))?,
+                };
+                let updated = pr.updated_on.as_deref().and_then(parse_time);
+                let moved = cidata_sync::advance_mark(cursor, updated, cidata_sync::MarkRule::time(synced_at));
+                cursor = moved.mark;
+                if !moved.rejected.is_empty() {
+                    let id = pr.id.map_or_else(|| "?".to_owned(), |id| id.to_string());
+                    yield Step::Op(report(&repository_key(&p.uuid), format!("pull request {id} of {}/{}", p.workspace, p.slug), REJECTED_TIME.into()));
+                }
+                yield Step::Op(Operation::Upsert(PULL_REQUESTS.record(&PullRequestRow { item: pr, repository_uuid: p.uuid.clone(), synced_at })?));
+            }
+            yield Step::Done(cursor.or(Some(from)));
+        }
+    }
+
     fn read_repository(&self, p: RepositoryPartition) -> BoxStream<'static, Result<Operation>> {
         let source = self.clone();
+        let p = Arc::new(p);
         let stream = async_stream::try_stream! {
             let options = source.options.clone();
             let previous = if p.previous.version == STATE_VERSION { p.previous.clone() } else { RepositoryState::default() };
@@ -270,85 +379,31 @@ impl BitbucketSource {
             } else {
                 None
             };
+            let partition = repository_key(&p.uuid);
             if options.pipelines {
-                let partition = repository_key(&p.uuid);
-                let mut pass = RepositoryPass::new(previous.clone(), since_ms);
-                let query = Query::new().sort_desc("created_on");
-                let listed = source.client.pipelines(&p.workspace, &p.slug, &query);
-                let mut listed = std::pin::pin!(listed);
-                loop {
-                    let pipeline = match listed.try_next().await {
-                        Ok(Some(pipeline)) => pipeline,
-                        Ok(None) => break,
-                        // A repository without Pipelines enabled has none (a 404 for a later
-                        // page is an `IncompleteList` error, not this).
-                        Err(e) if e.kind() == ErrorKind::NotFound => break,
-                        Err(e) => Err(api(e))?,
-                    };
-                    let uuid = pipeline.uuid.clone().unwrap_or_default();
-                    let number = pipeline.build_number;
-                    let is_final = match pass.decide(&pipeline) {
-                        Listed::Stop => break,
-                        Listed::Skip => None,
-                        Listed::Read => {
-                            let is_final = pipeline.is_final();
-                            for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
-                                yield op;
-                            }
-                            Some(is_final)
-                        }
-                    };
-                    if pass.stored(&uuid, number, is_final, true) {
-                        yield Operation::checkpoint(&partition, &pass.interim(), 0)?;
+                let steps = source.pipeline_steps(p.clone(), previous.clone(), since_ms, synced_at);
+                let mut steps = std::pin::pin!(steps);
+                while let Some(step) = steps.try_next().await? {
+                    match step {
+                        Step::Op(op) => yield op,
+                        Step::Done(pass) => for number in pass.finish(&mut state) {
+                            yield report(&partition, format!("pipeline number {number} of {}/{}", p.workspace, p.slug), REJECTED_NUMBER.into());
+                        },
                     }
-                }
-                for uuid in pass.unlisted_pending() {
-                    match source.client.pipeline(&p.workspace, &p.slug, &uuid).await {
-                        Ok(pipeline) => {
-                            let (number, is_final) = (pipeline.build_number, pipeline.is_final());
-                            for op in source.pipeline_rows(&p, pipeline, synced_at).await? {
-                                yield op;
-                            }
-                            pass.stored(&uuid, number, Some(is_final), false);
-                        }
-                        // Gone: it cannot change any more. Marked and reported, not forgotten.
-                        Err(e) if e.kind() == ErrorKind::NotFound => {
-                            yield Operation::SoftDelete { table: PIPELINES.name.into(), key: vec![Value::Text(uuid.clone())], at_ms: now_ms() };
-                            if options.pipeline_steps {
-                                yield Operation::SoftDeleteWhere { table: STEPS.name.into(), matching: vec![("pipeline_uuid".into(), Value::Text(uuid.clone()))], at_ms: now_ms() };
-                            }
-                            yield report(&partition, format!("pipeline {uuid} of {}/{}", p.workspace, p.slug), format!("not final when last read, now gone ({e}): marked deleted"));
-                        }
-                        Err(e) => Err(api(e))?,
-                    }
-                }
-                for number in pass.finish(&mut state) {
-                    yield report(&partition, format!("pipeline number {number} of {}/{}", p.workspace, p.slug), REJECTED_NUMBER.into());
                 }
             }
             if let Some(listed) = pull_requests {
-                let mut listed = std::pin::pin!(listed);
-                loop {
-                    let pr = match listed.try_next().await {
-                        Ok(Some(pr)) => pr,
-                        Ok(None) => break,
-                        // Deleted since it was listed: the next full check marks it.
-                        Err(e) if e.kind() == ErrorKind::NotFound => break,
-                        Err(e) => Err(api(e))?,
-                    };
-                    let updated = pr.updated_on.as_deref().and_then(parse_time);
-                    let moved = cidata_sync::advance_mark(state.pull_request_cursor_ms, updated, cidata_sync::MarkRule::time(synced_at));
-                    state.pull_request_cursor_ms = moved.mark;
-                    if !moved.rejected.is_empty() {
-                        let id = pr.id.map_or_else(|| "?".to_owned(), |id| id.to_string());
-                        yield report(&repository_key(&p.uuid), format!("pull request {id} of {}/{}", p.workspace, p.slug), REJECTED_TIME.into());
+                let steps = Self::pull_request_steps(p.clone(), listed, state.pull_request_cursor_ms, from, synced_at);
+                let mut steps = std::pin::pin!(steps);
+                while let Some(step) = steps.try_next().await? {
+                    match step {
+                        Step::Op(op) => yield op,
+                        Step::Done(cursor) => state.pull_request_cursor_ms = cursor,
                     }
-                    yield Operation::Upsert(PULL_REQUESTS.record(&PullRequestRow { item: pr, repository_uuid: p.uuid.clone(), synced_at })?);
                 }
-                state.pull_request_cursor_ms = state.pull_request_cursor_ms.or(Some(from));
             }
             let non_final = state.pending_pipelines.len() as u64;
-            yield Operation::checkpoint(repository_key(&p.uuid), &state, non_final)?;
+            yield Operation::checkpoint(partition, &state, non_final)?;
         };
         stream.boxed()
     }
