@@ -33,20 +33,6 @@ pub enum HostileAnswer {
 /// The message of [`HostileAnswer::ControlText`].
 pub const CONTROL_TEXT: &str = "bad page\nerror: fake line\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}";
 
-impl HostileAnswer {
-    /// Every answer, for tests that go through them all.
-    pub const ALL: [HostileAnswer; 8] = [
-        HostileAnswer::EmptyObject,
-        HostileAnswer::NullList,
-        HostileAnswer::MessageOnly,
-        HostileAnswer::NotFound,
-        HostileAnswer::RepeatedCursor,
-        HostileAnswer::FreshCursorSameItems,
-        HostileAnswer::PoisonNumber,
-        HostileAnswer::ControlText,
-    ];
-}
-
 /// Which requests get a hostile answer, and which.
 #[derive(Debug, Clone)]
 pub struct HostilePlan {
